@@ -1,0 +1,1 @@
+"""The Telegram front, the terminal chat and the `intake-bot` command."""

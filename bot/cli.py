@@ -1,0 +1,137 @@
+"""`intake-bot`: the composition root. Builds settings, storage, engine and front, then runs."""
+
+import argparse
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+from dialogs.engine import IntakeEngine
+from dialogs.i18n import Texts
+from storage import Store, open_database
+
+log = logging.getLogger("intake_bot")
+
+DESCRIPTION = """\
+A Telegram assistant that takes a new client of a counselling practice from "hello"
+to a booked consultation. Settings come from environment variables or a .env file
+(see README: TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, DATABASE_URL, ...)."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        print(f"intake-bot: setting {name}: {first['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and those carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return args.action(args, settings) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="intake-bot",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    run.set_defaults(action=_run)
+
+    chat = commands.add_parser(
+        "chat",
+        help="the same conversation in this terminal, no Telegram needed",
+        description="Run the intake in the terminal on the configured store. Buttons are "
+        "numbered: type the number or the text. On an empty store a demo organization "
+        "(code DEMO) is set up. What the staff group would receive is printed.",
+    )
+    chat.add_argument("--lang", choices=["bg", "en"], help="interface language to preselect")
+    chat.set_defaults(action=_chat)
+
+    org = commands.add_parser("org", help="manage partner organizations and their codes")
+    org_commands = org.add_subparsers(required=True, metavar="ACTION")
+    add = org_commands.add_parser("add", help="add an organization, or re-enable and rename it")
+    add.add_argument("code", help="the code clients type (case and spaces are ignored)")
+    add.add_argument("name", help="the organization's name, shown to staff")
+    add.set_defaults(action=_org_add)
+    org_commands.add_parser("list", help="list organizations").set_defaults(action=_org_list)
+    disable = org_commands.add_parser("disable", help="stop accepting an organization's code")
+    disable.add_argument("code")
+    disable.set_defaults(action=_org_disable)
+    return parser
+
+
+def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
+    store = Store(open_database(settings.database_url), settings.schedule())
+    texts = Texts()
+    return store, IntakeEngine(store, texts, settings.intake()), texts
+
+
+def _run(_args: argparse.Namespace, settings: Settings) -> int:
+    from bot.telegram import ALLOWED_UPDATES, TelegramFront, build_application
+
+    for name, value in (
+        ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+        ("STAFF_CHAT_ID", settings.staff_chat_id),
+    ):
+        if value is None:
+            print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
+            return 2
+    _store, engine, texts = build_engine(settings)
+    front = TelegramFront(engine, texts, settings.staff_chat_id)
+    app = build_application(
+        front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+    )
+    log.info("starting the bot (long polling)")
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0)
+    return 0
+
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.terminal import run_chat
+
+    store, engine, texts = build_engine(settings)
+    run_chat(
+        engine=engine, store=store, texts=texts, lang=args.lang, stdin=sys.stdin, stdout=sys.stdout
+    )
+    return 0
+
+
+def _org_add(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    try:
+        org = store.add_org(code=args.code, name=args.name)
+    except ValueError as error:
+        print(f"intake-bot: {error}", file=sys.stderr)
+        return 2
+    print(f"{org.code}\t{org.name}\tactive")
+    return 0
+
+
+def _org_list(_args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    for org in store.list_orgs():
+        print(f"{org.code}\t{org.name}\t{'active' if org.active else 'disabled'}")
+    return 0
+
+
+def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    if not store.disable_org(args.code):
+        print(f"intake-bot: no organization with code {args.code!r}", file=sys.stderr)
+        return 1
+    print(f"disabled {args.code}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Settings from environment variables or a .env file (pydantic-settings)."""
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dialogs.engine import IntakeConfig
+from dialogs.questions import WAY_LABELS
+from storage import Schedule, parse_weekly_hours
+
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+    staff_chat_id: int | None = None
+    database_url: str = "sqlite:///intake.db"
+    timezone: str = "Europe/Sofia"
+    opening_hours: str = "mon-fri 08:00-20:00"
+    slot_minutes: int = Field(60, ge=10, le=480)
+    booking_horizon_days: int = Field(14, ge=1, le=365)
+    min_notice_hours: float = Field(12, ge=0, le=24 * 30)
+    consultation_ways: Annotated[tuple[str, ...], NoDecode] = ("video", "phone", "chat")
+    consultation_languages: Annotated[tuple[str, ...], NoDecode] = ("bg", "en")
+    staff_language: Literal["bg", "en"] = "bg"
+    practice_name: str = "Kabinet.bg"
+    practice_contact: str = "private@kabinet.bg"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not _TOKEN.match(token.get_secret_value()):
+            raise ValueError("expected the token BotFather gave, like 123456789:AAE...")
+        return token
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}, e.g. Europe/Sofia") from None
+        return name
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, spec: str) -> str:
+        parse_weekly_hours(spec)
+        return spec
+
+    @field_validator("consultation_ways", mode="before")
+    @classmethod
+    def _ways(cls, value: object) -> object:
+        ways = _split(value)
+        unknown = set(ways) - set(WAY_LABELS)
+        if not ways or unknown:
+            raise ValueError(f"choose from {', '.join(WAY_LABELS)}")
+        return ways
+
+    @field_validator("consultation_languages", mode="before")
+    @classmethod
+    def _languages(cls, value: object) -> object:
+        codes = _split(value)
+        if not codes:
+            raise ValueError("give at least one language code, e.g. bg,en")
+        for code in codes:
+            try:
+                Locale.parse(code)
+            except (UnknownLocaleError, ValueError):
+                raise ValueError(f"unknown language code {code!r}") from None
+        return codes
+
+    def schedule(self) -> Schedule:
+        return Schedule(
+            hours=parse_weekly_hours(self.opening_hours),
+            tz=ZoneInfo(self.timezone),
+            slot_minutes=self.slot_minutes,
+            horizon_days=self.booking_horizon_days,
+            min_notice=timedelta(hours=self.min_notice_hours),
+        )
+
+    def intake(self) -> IntakeConfig:
+        return IntakeConfig(
+            ways=self.consultation_ways,
+            consult_langs=self.consultation_languages,
+            staff_lang=self.staff_language,
+            practice_name=self.practice_name,
+            practice_contact=self.practice_contact,
+        )

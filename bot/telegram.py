@@ -1,0 +1,155 @@
+"""The Telegram front: turns updates into engine inputs and outcomes into messages."""
+
+import contextlib
+import logging
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from dialogs.engine import Input, IntakeEngine, Outcome, Reply
+from dialogs.i18n import LANGUAGES, Texts, _, pick_language
+
+log = logging.getLogger(__name__)
+
+# The command menu Telegram shows, in each language.
+COMMANDS = {
+    "start": _("command.start"),
+    "language": _("command.language"),
+    "privacy": _("command.privacy"),
+    "cancel": _("command.cancel"),
+    "help": _("command.help"),
+}
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+class TelegramFront:
+    """The bot's handlers; holds the engine and where the staff group is."""
+
+    def __init__(self, engine: IntakeEngine, texts: Texts, staff_chat_id: int):
+        self.engine = engine
+        self.t = texts
+        self.staff_chat_id = staff_chat_id
+
+    def install(self, app: Application) -> None:
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        app.add_handler(MessageHandler(private, self.on_message))
+        app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_error_handler(self.on_error)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass a private message to the engine as text, a command, a contact or other."""
+        message = update.effective_message
+        if message.text and message.text.startswith("/"):
+            command = message.text.split()[0][1:].split("@")[0].lower()
+            inp = Input("command", command)
+        elif message.contact:
+            inp = Input("contact", message.contact.phone_number, message.contact.user_id)
+        elif message.text:
+            inp = Input("text", message.text)
+        else:
+            inp = Input("other")
+        await self._run(update, context, inp)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass a button press to the engine and take the keyboard off the pressed message."""
+        query = update.callback_query
+        await query.answer()
+        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+            return
+        await self._run(update, context, Input("choice", query.data or ""))
+        with contextlib.suppress(TelegramError):  # already edited or too old: nothing is lost
+            await query.edit_message_reply_markup(reply_markup=None)
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a group, say the intake happens in private; never run it there."""
+        lang = pick_language(update.effective_user.language_code)
+        await update.effective_message.reply_text(
+            self.t(lang, "group.private_only", bot=context.bot.username)
+        )
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failure without personal data and tell the client kindly."""
+        error = context.error
+        log.error("update failed: %s", type(error).__name__, exc_info=error)
+        if isinstance(update, Update) and update.effective_chat:
+            if update.effective_chat.type != ChatType.PRIVATE:
+                return
+            lang = pick_language(update.effective_user and update.effective_user.language_code)
+            try:
+                await context.bot.send_message(
+                    update.effective_chat.id, self.t(lang, "error.internal")
+                )
+            except TelegramError:
+                log.warning("could not tell the client about the failure")
+
+    async def _run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, inp: Input) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        outcome = self.engine.handle(
+            user_id=user.id, chat_id=chat.id, inp=inp, language_hint=user.language_code
+        )
+        await self._deliver(context, chat.id, outcome)
+
+    async def _deliver(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, out: Outcome
+    ) -> None:
+        for reply in out.replies:
+            await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
+        for text in out.staff:
+            try:
+                await context.bot.send_message(self.staff_chat_id, text)
+            except TelegramError as error:
+                log.error("staff notification failed: %s", type(error).__name__)
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    if reply.contact_button:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(reply.contact_button, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    return ReplyKeyboardRemove()  # drops a contact keyboard once the phone is answered
+
+
+def build_application(front: TelegramFront, token: str, base_url: str | None) -> Application:
+    """The python-telegram-bot Application, wired to the front."""
+    builder = ApplicationBuilder().token(token).post_init(_register_commands(front.t))
+    if base_url:
+        builder = builder.base_url(base_url)
+    app = builder.build()
+    front.install(app)
+    return app
+
+
+def _register_commands(texts: Texts):
+    async def register(app: Application) -> None:
+        for lang in LANGUAGES:
+            commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
+            await app.bot.set_my_commands(commands, language_code=lang)
+
+    return register

@@ -1,0 +1,1 @@
+"""The conversation engine and the questionnaire; knows nothing of Telegram."""

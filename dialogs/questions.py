@@ -1,0 +1,100 @@
+"""The intake questionnaire as data: one row per question, asked in this order."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs.i18n import _
+from dialogs.parsers import (
+    parse_age,
+    parse_city,
+    parse_email,
+    parse_name,
+    parse_notes,
+    parse_org_code,
+    parse_phone,
+    parse_reason,
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str  # message id
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    prompt: str  # message id of the question
+    label: str | None = None  # message id in the summary; None: not shown there
+    parse: Callable[[str], Any] | None = None  # for typed answers
+    choices: tuple[Choice, ...] = ()  # fixed buttons
+    options: str | None = None  # buttons that come from configuration or the schedule
+    optional: bool = False  # offers a Skip button
+    accepts_contact: bool = False  # offers Telegram's "share my phone number"
+    lookup: str | None = None  # checked against the store, e.g. "org"
+    help_after_misses: int = 0  # after this many wrong answers, also show `help`
+    help: str | None = None
+    stop_below: int | None = None  # numeric answers under this end the intake (after a confirm)
+    edit_from: str | None = None  # editing this answer starts at another question
+    columns: int = 2
+
+
+YES_NO = (Choice("yes", _("choice.yes")), Choice("no", _("choice.no")))
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "org",
+        _("ask.org"),
+        _("label.org"),
+        parse=parse_org_code,
+        lookup="org",
+        help_after_misses=3,
+        help=_("help.org"),
+    ),
+    Question("name", _("ask.name"), _("label.name"), parse=parse_name),
+    Question(
+        "gender",
+        _("ask.gender"),
+        _("label.gender"),
+        choices=(
+            Choice("woman", _("gender.woman")),
+            Choice("man", _("gender.man")),
+            Choice("other", _("gender.other")),
+            Choice("undisclosed", _("gender.undisclosed")),
+        ),
+    ),
+    Question("age", _("ask.age"), _("label.age"), parse=parse_age, stop_below=18),
+    Question("phone", _("ask.phone"), _("label.phone"), parse=parse_phone, accepts_contact=True),
+    Question("email", _("ask.email"), _("label.email"), parse=parse_email),
+    Question("city", _("ask.city"), _("label.city"), parse=parse_city),
+    Question("reason", _("ask.reason"), _("label.reason"), parse=parse_reason),
+    Question("way", _("ask.way"), _("label.way"), options="ways", columns=3),
+    Question(
+        "consult_lang", _("ask.consult_lang"), _("label.consult_lang"), options="consult_langs"
+    ),
+    Question("day", _("ask.day"), options="days", columns=3),
+    Question("time", _("ask.time"), _("label.time"), options="times", edit_from="day", columns=4),
+    Question(
+        "experience", _("ask.experience"), _("label.experience"), choices=YES_NO, optional=True
+    ),
+    Question("notes", _("ask.notes"), _("label.notes"), parse=parse_notes, optional=True),
+)
+
+BY_KEY = {question.key: question for question in QUESTIONS}
+
+# Ways of consulting the practice may offer (CONSULTATION_WAYS picks from these).
+WAY_LABELS = {
+    "video": _("way.video"),
+    "phone": _("way.phone"),
+    "chat": _("way.chat"),
+    "in_person": _("way.in_person"),
+}
+
+
+def next_key(key: str) -> str:
+    """The question after `key`, or "summary" after the last."""
+    keys = [question.key for question in QUESTIONS]
+    index = keys.index(key) + 1
+    return keys[index] if index < len(keys) else "summary"

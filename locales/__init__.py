@@ -1,0 +1,1 @@
+"""Gettext catalogs (bg, en) and the per-language privacy notice texts."""

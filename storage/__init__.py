@@ -1,0 +1,7 @@
+"""Models and queries: organizations, conversations, the scheduling store."""
+
+from storage.db import open_database
+from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
+from storage.store import Store
+
+__all__ = ["Schedule", "SlotTaken", "Store", "WeeklyHours", "open_database", "parse_weekly_hours"]

@@ -1,0 +1,26 @@
+"""Database engine set-up for SQLite (default) and PostgreSQL."""
+
+from sqlalchemy import Engine, event
+from sqlmodel import SQLModel, create_engine
+
+from storage import models  # noqa: F401  (registers the tables)
+
+
+def open_database(url: str) -> Engine:
+    """Create the engine for `url` and make sure the tables exist."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers go on while a booking is written; busy_timeout makes writers queue.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

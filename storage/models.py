@@ -1,0 +1,54 @@
+"""SQLModel tables. Times are aware datetimes, stored in UTC."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True, max_length=64)  # normalized: upper case, no spaces
+    name: str = Field(max_length=200)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """Where one client stands in the intake; saved after every answer."""
+
+    user_id: int = Field(primary_key=True)
+    chat_id: int
+    state: str = Field(sa_column=Column(Text, nullable=False))  # JSON of dialogs.engine.State
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Booking(SQLModel, table=True):
+    # The database, not the code, keeps one active booking per slot.
+    __table_args__ = (
+        Index(
+            "uq_booking_active_slot",
+            "slot_start",
+            unique=True,
+            sqlite_where=text("status = 'booked'"),
+            postgresql_where=text("status = 'booked'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, max_length=16)
+    slot_start: datetime
+    slot_minutes: int
+    status: str = Field(default="booked", max_length=16)
+    user_id: int = Field(index=True)
+    chat_id: int
+    org_code: str = Field(max_length=64)
+    way: str = Field(max_length=16)
+    consult_lang: str = Field(max_length=8)
+    client_lang: str = Field(max_length=8)
+    answers: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the intake answers
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,83 @@
+"""The practice's weekly hours and the slots they make; pure, no database."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_PART = re.compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
+
+
+class SlotTaken(Exception):
+    """The slot was booked by someone else, or is no longer bookable."""
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Opening periods per weekday (0 = Monday)."""
+
+    periods: dict[int, tuple[tuple[time, time], ...]]
+
+
+def parse_weekly_hours(spec: str) -> WeeklyHours:
+    """Parse e.g. "mon-fri 08:00-20:00; sat 09:00-13:00"; raise ValueError when malformed."""
+    periods: dict[int, list[tuple[time, time]]] = {}
+    for part in filter(None, (p.strip().lower() for p in spec.split(";"))):
+        match = _PART.match(part)
+        if not match or match[1] not in WEEKDAYS or (match[2] and match[2] not in WEEKDAYS):
+            raise ValueError(f"cannot read {part!r}; expected e.g. 'mon-fri 08:00-20:00'")
+        first = WEEKDAYS.index(match[1])
+        last = WEEKDAYS.index(match[2]) if match[2] else first
+        opens, closes = time.fromisoformat(match[3].zfill(5)), time.fromisoformat(match[4].zfill(5))
+        if first > last or opens >= closes:
+            raise ValueError(f"empty period in {part!r}")
+        for day in range(first, last + 1):
+            periods.setdefault(day, []).append((opens, closes))
+    if not periods:
+        raise ValueError("no opening hours given")
+    return WeeklyHours({day: tuple(sorted(p)) for day, p in periods.items()})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which slot start times exist: weekly hours, slot length, horizon, minimum notice."""
+
+    hours: WeeklyHours = field(default_factory=lambda: parse_weekly_hours("mon-fri 08:00-20:00"))
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Sofia"))
+    slot_minutes: int = 60
+    horizon_days: int = 14
+    min_notice: timedelta = timedelta(hours=12)
+
+    def slots(self, now: datetime) -> list[datetime]:
+        """Every bookable slot start (aware, in the practice's zone) from `now` on."""
+        earliest = now + self.min_notice
+        today = now.astimezone(self.tz).date()
+        result = []
+        for offset in range(self.horizon_days + 1):
+            day = today + timedelta(days=offset)
+            for start in self.day_slots(day):
+                if start >= earliest:
+                    result.append(start)
+        return result
+
+    def day_slots(self, day: date) -> list[datetime]:
+        """Slot starts on one local day, skipping wall times a clock change removes."""
+        step = timedelta(minutes=self.slot_minutes)
+        result = []
+        for opens, closes in self.hours.periods.get(day.weekday(), ()):
+            start = datetime.combine(day, opens, tzinfo=self.tz)
+            end = datetime.combine(day, closes, tzinfo=self.tz)
+            while start + step <= end:
+                if _exists(start):
+                    result.append(start)
+                start += step  # wall-clock arithmetic: same zone object
+        return result
+
+    def is_bookable(self, start: datetime, now: datetime) -> bool:
+        return start in set(self.slots(now))
+
+
+def _exists(local: datetime) -> bool:
+    round_trip = local.astimezone(UTC).astimezone(local.tzinfo)
+    return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
