@@ -1,7 +1,9 @@
 """`intake-bot`: the composition root. Builds settings, storage, engine and front, then runs."""
 
 import argparse
+import asyncio
 import logging
+import signal
 import sys
 
 from pydantic import ValidationError
@@ -77,7 +79,7 @@ def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
 
 
 def _run(_args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram import ALLOWED_UPDATES, TelegramFront, build_application
+    from bot.telegram import TelegramFront, build_application, serve_polling
 
     for name, value in (
         ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
@@ -91,9 +93,17 @@ def _run(_args: argparse.Namespace, settings: Settings) -> int:
     app = build_application(
         front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
     )
-    log.info("starting the bot (long polling)")
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0.0)
+    asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop)))
     return 0
+
+
+async def _until_signalled(serve) -> None:
+    """Run `serve(stop)` until SIGINT or SIGTERM sets `stop`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(stop)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

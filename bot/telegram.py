@@ -1,5 +1,6 @@
 """The Telegram front: turns updates into engine inputs and outcomes into messages."""
 
+import asyncio
 import contextlib
 import logging
 
@@ -75,8 +76,9 @@ class TelegramFront:
         if query.message is None or query.message.chat.type != ChatType.PRIVATE:
             return
         await self._run(update, context, Input("choice", query.data or ""))
-        with contextlib.suppress(TelegramError):  # already edited or too old: nothing is lost
-            await query.edit_message_reply_markup(reply_markup=None)
+        if query.message.reply_markup:
+            with contextlib.suppress(TelegramError):  # too old to edit: nothing is lost
+                await query.edit_message_reply_markup(reply_markup=None)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group, say the intake happens in private; never run it there."""
@@ -138,7 +140,7 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyK
 
 def build_application(front: TelegramFront, token: str, base_url: str | None) -> Application:
     """The python-telegram-bot Application, wired to the front."""
-    builder = ApplicationBuilder().token(token).post_init(_register_commands(front.t))
+    builder = ApplicationBuilder().token(token)
     if base_url:
         builder = builder.base_url(base_url)
     app = builder.build()
@@ -146,10 +148,15 @@ def build_application(front: TelegramFront, token: str, base_url: str | None) ->
     return app
 
 
-def _register_commands(texts: Texts):
-    async def register(app: Application) -> None:
+async def serve_polling(app: Application, texts: Texts, stop: asyncio.Event) -> None:
+    """Poll for updates until `stop` is set, then finish the updates in hand and exit."""
+    async with app:
         for lang in LANGUAGES:
             commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
             await app.bot.set_my_commands(commands, language_code=lang)
-
-    return register
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
+        log.info("bot @%s is polling for updates", app.bot.username)
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()

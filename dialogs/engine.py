@@ -250,7 +250,11 @@ class IntakeEngine:
             self._ask(state, out)
             return state
         if value not in {button_id for button_id, _label in self._options(state, question)}:
-            reason = "error.slot_gone" if question.key in ("day", "time") else "error.stale_button"
+            reason = (
+                _("error.slot_gone")
+                if question.options in ("days", "times")
+                else _("error.stale_button")
+            )
             out.replies.append(Reply(self.t(state.lang, reason)))
             if question.key == "time" and not self._options(state, question):
                 state.step = "day"

@@ -1,0 +1,62 @@
+"""Shared fixtures: a store on a fresh SQLite file (or PostgreSQL database) and the engine."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from dialogs.engine import IntakeEngine
+from dialogs.i18n import Texts
+from storage import Schedule, Store, open_database
+from tests.driver import EngineClient
+
+# A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.
+MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+POSTGRES_SERVER = os.environ.get(
+    "INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def texts() -> Texts:
+    return Texts()
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'intake.db'}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throw-away database on the PostgreSQL server at 127.0.0.1:5432."""
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"intake_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(db_url) -> Store:
+    store = Store(open_database(db_url), Schedule(), clock=lambda: MONDAY)
+    store.add_org(code="ACME", name="Acme Ltd")
+    return store
+
+
+@pytest.fixture
+def engine(store, texts) -> IntakeEngine:
+    return IntakeEngine(store, texts)
+
+
+@pytest.fixture
+def client(engine) -> EngineClient:
+    return EngineClient(engine, user_id=1001)

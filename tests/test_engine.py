@@ -1,0 +1,313 @@
+"""The intake conversation through the engine alone, no Telegram."""
+
+import json
+
+from sqlmodel import Session, select
+
+from dialogs.engine import IntakeEngine
+from storage.models import Booking
+from tests.driver import EngineClient
+
+
+def test_full_english_intake_books_and_tells_staff(client, store):
+    client.answer_until_summary("en")
+    assert "Please check your answers" in client.text
+    assert "Maria Ivanova" in client.text and "+359888123456" in client.text
+    assert "maria@example.com" in client.text.lower()
+    client.press("book:confirm")
+    assert "Your consultation is booked" in client.text
+    assert "Tuesday, 24 November 2026 at 08:00" in client.text
+    [booked] = store.bookings_of(client.user_id)
+    assert booked.ref in client.text
+    [staff] = client.staff
+    assert booked.ref in staff and "Acme Ltd" in staff and "Maria Ivanova" in staff
+    assert "+359888123456" in staff and "Maria@example.com" in staff  # domain normalized
+    assert "anxious" not in staff  # free text stays out of the group
+    assert client.state()["step"] == "done"
+
+
+def test_full_bulgarian_intake_uses_bulgarian_dates_and_labels(client, store):
+    client.answer_until_summary("bg", name="Мария Иванова", city="Пловдив")
+    assert "Моля, проверете отговорите си" in client.text
+    assert "Пол: Жена" in client.text
+    client.press("book:confirm")
+    assert "вторник, 24 ноември 2026, от 08:00 ч." in client.text
+    assert "Видео" in client.text
+    assert "Нова заявка" in client.staff[0] and "на български" in client.staff[0]
+
+
+def test_every_answer_is_saved_after_each_step(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("ACME")
+    client.say("Maria Ivanova")
+    state = client.state()
+    assert state["step"] == "gender"
+    assert state["answers"] == {"org": "ACME", "name": "Maria Ivanova"}
+
+
+def test_restarted_engine_resumes_at_the_same_question(client, store, texts):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.say("Maria Ivanova")
+    again = EngineClient(IntakeEngine(store, texts), user_id=client.user_id)
+    again.command("start")
+    assert "Welcome back" in again.text and "What is your gender?" in again.text
+    again.press("gender:man")
+    assert again.state()["answers"]["name"] == "Maria Ivanova"
+
+
+def test_invalid_answers_explain_and_ask_again_keeping_earlier_answers(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    cases = [
+        ("name", "Maria", "both your first and your last name"),
+        ("name", "Maria 2Ivanova", "only letters"),
+        ("name", "A " + "b" * 100, "longer than 100"),
+    ]
+    for step, bad, expected in cases:
+        client.say(bad)
+        assert expected in client.text
+        assert client.state()["step"] == step
+        assert client.reply.text.endswith("What is your first and last name?")
+    client.say("Maria Ivanova")
+    client.press("gender:woman")
+    for bad, expected in [
+        ("thirty", "whole number"),
+        ("121", "between 18 and 120"),
+        ("3.5", "whole number"),
+    ]:
+        client.say(bad)
+        assert expected in client.text and client.state()["step"] == "age"
+    client.say("34")
+    client.say("12345")
+    assert "valid phone number" in client.text
+    client.say("+359 888 123 456")
+    client.say("maria@")
+    assert "e-mail address" in client.text
+    client.say("maria@example.com")
+    client.say("S")
+    assert "2 to 80" in client.text
+    client.say("Sofia")
+    client.say("sad")
+    assert "between 10 and 2000 characters (you wrote 3)" in client.text
+    assert client.state()["answers"] == {
+        "org": "ACME",
+        "name": "Maria Ivanova",
+        "gender": "woman",
+        "age": 34,
+        "phone": "+359888123456",
+        "email": "maria@example.com",
+        "city": "Sofia",
+    }
+
+
+def test_organization_code_ignores_case_and_spaces_and_helps_after_three_misses(client, store):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("nope")
+    client.say("nope")
+    assert "private@kabinet.bg" not in client.text
+    client.say("nope")
+    assert "couldn't find" in client.text and "private@kabinet.bg" in client.text
+    store.disable_org("ACME")
+    client.say("acme")
+    assert client.state()["step"] == "org"
+    store.add_org(code="Acme", name="Acme Ltd")
+    client.say(" a c m e ")
+    assert client.state()["step"] == "name"
+
+
+def test_age_under_18_ends_intake_and_forgets_answers(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.say("Maria Ivanova")
+    client.press("gender:woman")
+    client.say("16")
+    assert "You wrote that you are 16" in client.text
+    client.press("age:yes")
+    assert "for adults" in client.text and "116 111" in client.text
+    assert client.state() is None
+
+
+def test_age_typo_under_18_can_be_corrected(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.say("Maria Ivanova")
+    client.press("gender:woman")
+    client.say("3")
+    client.press("age:no")
+    assert "How old are you?" in client.text
+    client.say("33")
+    assert client.state()["answers"]["age"] == 33 and client.state()["step"] == "phone"
+
+
+def test_phone_accepts_own_contact_only(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    client.say("34")
+    assert client.reply.contact_button == "📱 Share my phone number"
+    client.share_contact("359888000111", owner=999)
+    assert "your own number" in client.text and client.state()["step"] == "phone"
+    client.share_contact("359888000111")
+    assert client.state()["answers"]["phone"] == "+359888000111"
+
+
+def test_photos_and_stickers_get_a_kind_message_and_the_question_again(client):
+    client.command("start")
+    client.press("lang:bg")
+    client.press("consent:yes")
+    client.send_photo()
+    assert "само текстови съобщения" in client.text
+    assert "кодът на Вашата организация" in client.reply.text
+
+
+def test_declining_consent_stores_nothing_and_says_how_to_come_back(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:no")
+    assert "/start" in client.text
+    assert client.state() is None
+
+
+def test_language_switch_midway_asks_the_same_question_in_the_new_language(client):
+    client.command("start")
+    client.press("lang:bg")
+    client.press("consent:yes")
+    client.say("acme")
+    client.command("language")
+    assert {"lang:bg", "lang:en"} <= set(client.buttons())
+    client.press("lang:en")
+    assert "What is your first and last name?" in client.reply.text
+    assert client.state()["answers"] == {"org": "ACME"}
+
+
+def test_typed_label_picks_a_button(client):
+    client.command("start")
+    client.say("english")
+    client.say("I agree")
+    client.say("acme")
+    client.say("Maria Ivanova")
+    client.say("prefer NOT to say")
+    assert client.state()["answers"]["gender"] == "undisclosed"
+
+
+def test_edit_from_summary_asks_again_and_returns_to_summary(client):
+    client.answer_until_summary("en")
+    client.press("edit:email")
+    assert client.reply.text == "What is your e-mail address?"
+    client.say("new@example.com")
+    assert "Saved." in client.text and "E-mail: new@example.com" in client.text
+    client.press("edit:time")
+    assert client.first_free("day:")
+    client.press("day:2026-11-25")
+    client.press("time:2026-11-25T15:00")
+    assert "Wednesday, 25 November 2026 at 15:00" in client.text
+    assert client.state()["step"] == "summary"
+
+
+def test_stale_and_forged_buttons_change_nothing(client):
+    client.answer_until_summary("en")
+    before = client.state()
+    for data in (
+        "gender:man",
+        "time:2020-01-01T10:00",
+        "edit:nonsense",
+        "lang:xx",
+        "x" * 64,
+        "cancel:yes",
+        "age:yes",
+    ):
+        client.press(data)
+        assert client.state() == before, data
+    assert "earlier question" in client.text
+
+
+def test_skipped_optional_answers_show_as_skipped(client):
+    client.answer_until_summary("en", experience="skip:experience")
+    assert "Earlier experience: (skipped)" in client.text
+    assert "Anything else: (skipped)" in client.text
+
+
+def test_cancel_asks_first_then_deletes_the_answers(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.command("cancel")
+    client.press("cancel:no")
+    assert "first and last name" in client.reply.text and client.state()["answers"]
+    client.command("cancel")
+    client.press("cancel:yes")
+    assert "deleted" in client.text and client.state() is None
+
+
+def test_help_and_privacy_come_back_to_the_current_question(client, texts):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.command("help")
+    assert "/cancel" in client.text and "organization code" in client.reply.text
+    client.command("privacy")
+    assert texts.privacy_notice("en") in client.text
+    client.command("frobnicate")
+    assert "/help" in client.text
+
+
+def test_two_clients_confirming_the_same_slot_one_wins_the_other_gets_nearest(engine, store):
+    first, second = EngineClient(engine, 1), EngineClient(engine, 2)
+    for who in (first, second):
+        who.answer_until_summary("en", time="time:2026-11-24T10:00")
+    first.press("book:confirm")
+    second.press("book:confirm")
+    assert "Your consultation is booked" in first.text
+    assert "someone booked that time" in second.text
+    offered = second.buttons()
+    assert "time:2026-11-24T10:00" not in offered
+    assert offered == [
+        "time:2026-11-24T08:00",
+        "time:2026-11-24T09:00",
+        "time:2026-11-24T11:00",
+        "time:back",
+    ]
+    second.press(offered[0])
+    assert second.state()["step"] == "summary"
+    second.press("book:confirm")
+    assert "Your consultation is booked" in second.text
+    with Session(store.engine) as session:
+        starts = [b.slot_start for b in session.exec(select(Booking)).all()]
+    assert len(starts) == len(set(starts)) == 2
+
+
+def test_long_free_text_is_shortened_in_the_summary(client):
+    long_reason = "I feel tired. " * 140
+    client.answer_until_summary("en", reason=long_reason.strip())
+    assert len(client.reply.text) < 4096
+    assert "…" in client.reply.text
+    client.press("book:confirm")
+    [booking] = client.engine.store.bookings_of(client.user_id)
+    with Session(client.engine.store.engine) as session:
+        row = session.exec(select(Booking).where(Booking.ref == booking.ref)).one()
+    assert json.loads(row.answers)["reason"] == long_reason.strip()
+
+
+def test_start_after_booking_mentions_it_and_begins_anew(client):
+    client.answer_until_summary("en")
+    client.press("book:confirm")
+    client.command("start")
+    assert "You already have a consultation booked" in client.text
+    assert client.state()["step"] == "language"
