@@ -3,8 +3,10 @@
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -12,6 +14,7 @@ from bot.config import Settings
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Store, open_database
+from storage.crypto import Cipher, generate_key
 
 log = logging.getLogger("intake_bot")
 
@@ -69,11 +72,31 @@ def _parser() -> argparse.ArgumentParser:
     disable = org_commands.add_parser("disable", help="stop accepting an organization's code")
     disable.add_argument("code")
     disable.set_defaults(action=_org_disable)
+
+    purge = commands.add_parser(
+        "purge",
+        help="apply the retention rules now (the running bot also does it daily)",
+        description="Delete intakes untouched for ABANDONED_INTAKE_DAYS and anonymize bookings "
+        "whose date is more than BOOKING_RETENTION_DAYS ago.",
+    )
+    purge.set_defaults(action=_purge)
+    rotate = commands.add_parser(
+        "rotate-key",
+        help="re-encrypt all stored personal data under a new key",
+        description="With the key file (the default): makes a new key, re-encrypts everything, "
+        "and keeps only the new key in the file. With INTAKE_DATA_KEY: put the new key first "
+        "(INTAKE_DATA_KEY=new,old; `intake-bot generate-key` makes one), run this, then drop "
+        "the old key.",
+    )
+    rotate.set_defaults(action=_rotate_key)
+    commands.add_parser(
+        "generate-key", help="print a new random data key for INTAKE_DATA_KEY"
+    ).set_defaults(action=lambda _args, _settings: print(generate_key()))
     return parser
 
 
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
-    store = Store(open_database(settings.database_url), settings.schedule())
+    store = Store(open_database(settings.database_url), settings.schedule(), settings.cipher())
     texts = Texts()
     return store, IntakeEngine(store, texts, settings.intake()), texts
 
@@ -88,13 +111,29 @@ def _run(_args: argparse.Namespace, settings: Settings) -> int:
         if value is None:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
-    _store, engine, texts = build_engine(settings)
+    store, engine, texts = build_engine(settings)
     front = TelegramFront(engine, texts, settings.staff_chat_id)
     app = build_application(
         front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
     )
-    asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop)))
+    asyncio.run(
+        _until_signalled(lambda stop: serve_polling(app, texts, stop, _purger(store, settings)))
+    )
     return 0
+
+
+def _purger(store: Store, settings: Settings):
+    def purge() -> tuple[int, int]:
+        intakes, bookings = store.purge(
+            abandoned_after_days=settings.abandoned_intake_days,
+            keep_bookings_days=settings.booking_retention_days,
+        )
+        log.info(
+            "retention: %d idle intakes deleted, %d old bookings anonymized", intakes, bookings
+        )
+        return intakes, bookings
+
+    return purge
 
 
 async def _until_signalled(serve) -> None:
@@ -141,6 +180,41 @@ def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(f"disabled {args.code}")
     return 0
+
+
+def _purge(_args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    intakes, bookings = _purger(store, settings)()
+    print(f"deleted {intakes} idle intakes, anonymized {bookings} old bookings")
+    return 0
+
+
+def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    if settings.intake_data_key:
+        count = store.rotate_key(store.cipher)
+        print(
+            f"re-encrypted {count} records under the first key of INTAKE_DATA_KEY; "
+            "the other keys can now be removed"
+        )
+        return 0
+    key_file = settings.data_key_file
+    old = key_file.read_text().split()
+    new = generate_key()
+    # The file holds both keys while re-encrypting, so a crash midway loses nothing.
+    _write_key_file(key_file, [new, *old])
+    count = store.rotate_key(Cipher.from_text(",".join([new, *old])))
+    _write_key_file(key_file, [new])
+    print(f"re-encrypted {count} records; {key_file} now holds only the new key")
+    return 0
+
+
+def _write_key_file(path: Path, keys: list[str]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("\n".join(keys) + "\n")
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from dialogs.engine import IntakeConfig
 from dialogs.questions import WAY_LABELS
 from storage import Schedule, parse_weekly_hours
+from storage.crypto import Cipher, DataKeyError, load_cipher
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
@@ -42,6 +44,26 @@ class Settings(BaseSettings):
     practice_name: str = "Kabinet.bg"
     practice_contact: str = "private@kabinet.bg"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    intake_data_key: SecretStr | None = None
+    data_key_file: Path = Path("intake.key")
+    staff_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    abandoned_intake_days: int = Field(30, ge=1, le=3650)
+    booking_retention_days: int = Field(365, ge=1, le=36500)
+
+    @field_validator("staff_user_ids", mode="before")
+    @classmethod
+    def _staff_ids(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("intake_data_key")
+    @classmethod
+    def _data_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None:
+            try:
+                Cipher.from_text(key.get_secret_value())
+            except DataKeyError as error:
+                raise ValueError(str(error)) from None
+        return key
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -103,4 +125,11 @@ class Settings(BaseSettings):
             staff_lang=self.staff_language,
             practice_name=self.practice_name,
             practice_contact=self.practice_contact,
+            staff_ids=frozenset(self.staff_user_ids),
+            abandoned_intake_days=self.abandoned_intake_days,
+            booking_retention_days=self.booking_retention_days,
         )
+
+    def cipher(self) -> Cipher:
+        key = self.intake_data_key.get_secret_value() if self.intake_data_key else None
+        return load_cipher(key, self.data_key_file)

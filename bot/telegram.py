@@ -3,18 +3,20 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,8 +26,9 @@ from telegram.ext import (
     filters,
 )
 
-from dialogs.engine import Input, IntakeEngine, Outcome, Reply
+from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
+from dialogs.messages import Input, Outcome, Reply
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,11 @@ COMMANDS = {
     "privacy": _("command.privacy"),
     "cancel": _("command.cancel"),
     "help": _("command.help"),
+    "mydata": _("command.mydata"),
+    "deletedata": _("command.deletedata"),
+    "withdraw": _("command.withdraw"),
 }
+PRIVATE_ONLY = ("mydata", "deletedata", "withdraw")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
@@ -47,6 +54,7 @@ class TelegramFront:
         self.engine = engine
         self.t = texts
         self.staff_chat_id = staff_chat_id
+        self.staff_lang = engine.config.staff_lang
 
     def install(self, app: Application) -> None:
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -72,20 +80,40 @@ class TelegramFront:
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Pass a button press to the engine and take the keyboard off the pressed message."""
         query = update.callback_query
-        await query.answer()
         if query.message is None or query.message.chat.type != ChatType.PRIVATE:
+            await self.on_staff_button(update, context)
             return
+        await query.answer()
         await self._run(update, context, Input("choice", query.data or ""))
         if query.message.reply_markup:
             with contextlib.suppress(TelegramError):  # too old to edit: nothing is lost
                 await query.edit_message_reply_markup(reply_markup=None)
 
+    async def on_staff_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Details: send the full intake privately to an authorized staff member, and log it."""
+        query = update.callback_query
+        space, _sep, ref = (query.data or "").partition(":")
+        if space != "details":
+            await query.answer()
+            return
+        answer, details = self.engine.staff_details(ref=ref, staff_user_id=query.from_user.id)
+        if details is not None:
+            try:
+                await context.bot.send_message(query.from_user.id, details)
+            except Forbidden:  # they never opened a private chat with the bot
+                answer, details = self.t(self.staff_lang, "staff.open_private_chat"), None
+        if details is not None:
+            self.engine.record_details_access(
+                ref=ref, staff_user_id=query.from_user.id, staff_name=query.from_user.full_name
+            )
+        await query.answer(answer, show_alert=details is None)
+
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group, say the intake happens in private; never run it there."""
         lang = pick_language(update.effective_user.language_code)
-        await update.effective_message.reply_text(
-            self.t(lang, "group.private_only", bot=context.bot.username)
-        )
+        command = update.effective_message.text.split()[0][1:].split("@")[0].lower()
+        message = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
+        await update.effective_message.reply_text(self.t(lang, message, bot=context.bot.username))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure without personal data and tell the client kindly."""
@@ -114,11 +142,37 @@ class TelegramFront:
     ) -> None:
         for reply in out.replies:
             await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
-        for text in out.staff:
+            if reply.document:
+                name, content = reply.document
+                await context.bot.send_document(chat_id, InputFile(content, filename=name))
+        for note in out.staff:
             try:
-                await context.bot.send_message(self.staff_chat_id, text)
+                sent = await context.bot.send_message(
+                    self.staff_chat_id, note.text, reply_markup=self._details_button(note.ref)
+                )
             except TelegramError as error:
                 log.error("staff notification failed: %s", type(error).__name__)
+                continue
+            if note.ref:
+                self.engine.staff_message_sent(
+                    ref=note.ref, chat_id=sent.chat_id, message_id=sent.message_id
+                )
+        for edit in out.staff_edits:
+            try:
+                await context.bot.edit_message_text(
+                    edit.text,
+                    chat_id=edit.chat_id,
+                    message_id=edit.message_id,
+                    reply_markup=self._details_button(edit.ref),
+                )
+            except TelegramError as error:
+                log.error("staff message edit failed: %s", type(error).__name__)
+
+    def _details_button(self, ref: str | None) -> InlineKeyboardMarkup | None:
+        if ref is None:
+            return None
+        label = self.t(self.staff_lang, "staff.details_button")
+        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"details:{ref}")]])
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
@@ -148,8 +202,17 @@ def build_application(front: TelegramFront, token: str, base_url: str | None) ->
     return app
 
 
-async def serve_polling(app: Application, texts: Texts, stop: asyncio.Event) -> None:
-    """Poll for updates until `stop` is set, then finish the updates in hand and exit."""
+async def serve_polling(
+    app: Application,
+    texts: Texts,
+    stop: asyncio.Event,
+    daily: Callable[[], object] | None = None,
+) -> None:
+    """Poll for updates until `stop` is set, then finish the updates in hand and exit.
+
+    `daily` (the retention purge) runs at start and then once a day.
+    """
+    housekeeping = asyncio.create_task(_every_day(daily)) if daily else None
     async with app:
         for lang in LANGUAGES:
             commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
@@ -158,5 +221,16 @@ async def serve_polling(app: Application, texts: Texts, stop: asyncio.Event) -> 
         await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
         log.info("bot @%s is polling for updates", app.bot.username)
         await stop.wait()
+        if housekeeping:
+            housekeeping.cancel()
         await app.updater.stop()
         await app.stop()
+
+
+async def _every_day(job: Callable[[], object]) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(job)
+        except Exception:  # a failed purge is retried tomorrow; the bot goes on
+            log.exception("daily housekeeping failed")
+        await asyncio.sleep(24 * 3600)

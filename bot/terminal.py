@@ -2,7 +2,8 @@
 
 from typing import TextIO
 
-from dialogs.engine import Button, Input, IntakeEngine, Outcome
+from dialogs.engine import IntakeEngine
+from dialogs.messages import Button, Input, Outcome
 from dialogs.i18n import Texts, pick_language
 from storage import Store
 
@@ -62,7 +63,10 @@ def _show(outcome: Outcome, texts: Texts, lang: str, stdout: TextIO) -> list[But
         for number, button in enumerate(flat, 1):
             print(f"  {number}) {button.label}", file=stdout)
         shown = flat or shown
-    for text in outcome.staff:
+        if reply.document:
+            name, content = reply.document
+            print(f"[{name}]\n{content.decode()}", file=stdout)
+    for text in [note.text for note in outcome.staff] + [e.text for e in outcome.staff_edits]:
         print("\n" + texts(lang, "terminal.staff") + "\n" + text, file=stdout)
     if outcome.replies:
         print("> ", end="", file=stdout, flush=True)

@@ -2,13 +2,24 @@
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
+from dialogs.messages import (
+    Button,
+    Input,
+    IntakeConfig,
+    Outcome,
+    Reply,
+    StaffNote,
+    State,
+    Turn,
+    rows,
+)
 from dialogs.parsers import Invalid
 from dialogs.questions import BY_KEY, QUESTIONS, WAY_LABELS, Question, next_key
+from dialogs.rights import RightsMixin
 from storage import SlotTaken, Store
 
 log = logging.getLogger(__name__)
@@ -18,68 +29,13 @@ SUMMARY_SNIPPET = 300  # long free-text answers are shortened in the summary
 NUMBERED = [question.key for question in QUESTIONS if question.key != "time"]
 
 
-@dataclass(frozen=True)
-class Input:
-    """What the client did: typed text, pressed a button, shared a contact, sent a command."""
-
-    kind: Literal["text", "choice", "contact", "command", "other"]
-    value: str = ""
-    contact_user_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Button:
-    data: str  # "namespace:id", never a label
-    label: str
-
-
-@dataclass
-class Reply:
-    text: str
-    buttons: list[list[Button]] = field(default_factory=list)
-    contact_button: str | None = None  # label of a "share my phone number" button
-
-
-@dataclass
-class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    staff: list[str] = field(default_factory=list)  # messages for the staff group
-
-
-@dataclass
-class State:
-    lang: str
-    step: str = "language"  # "language", "consent", a question key, "summary" or "done"
-    answers: dict[str, Any] = field(default_factory=dict)
-    misses: dict[str, int] = field(default_factory=dict)
-    editing: bool = False  # came from the summary: return there after this answer
-    pending: str | None = None  # a yes/no question in between: "cancel" or "age"
-    offer: list[str] = field(default_factory=list)  # slots offered after losing one
-    consented_at: str | None = None
-    booking_ref: str | None = None
-
-    @classmethod
-    def load(cls, data: dict) -> "State":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
-
-
-@dataclass(frozen=True)
-class IntakeConfig:
-    ways: tuple[str, ...] = ("video", "phone", "chat")
-    consult_langs: tuple[str, ...] = ("bg", "en")
-    staff_lang: str = "bg"
-    practice_name: str = "Kabinet.bg"
-    practice_contact: str = "private@kabinet.bg"
-
-
-class IntakeEngine:
+class IntakeEngine(RightsMixin):
     """Walks a client through QUESTIONS, saving the state in the store after every input."""
 
-    def __init__(self, store: Store, texts: Texts, config: IntakeConfig = IntakeConfig()):
+    def __init__(self, store: Store, texts: Texts, config: IntakeConfig | None = None):
         self.store = store
         self.t = texts
-        self.config = config
+        self.config = config or IntakeConfig()
 
     # Entry point
 
@@ -89,46 +45,55 @@ class IntakeEngine:
         """Apply one input from one client and return what to show them and the staff."""
         saved = self.store.load_conversation(user_id)
         state = State.load(saved) if saved else None
-        out = Outcome()
+        turn = Turn(user_id, chat_id, pick_language(language_hint), Outcome())
+        if state and state.step not in ("language", "consent", "done"):
+            self._check_consent_is_current(state, turn)
         if inp.kind == "command":
-            state = self._command(state, inp.value, pick_language(language_hint), user_id, out)
+            state = self._command(state, inp.value, turn)
+        elif inp.kind == "choice" and inp.value.split(":")[0] in ("fix", "erase"):
+            state = self._rights_choice(state, inp.value, turn)
+        elif state and state.correcting and inp.kind in ("text", "contact"):
+            state = self._correct(state, inp, turn)
         elif state is None or state.step == "done":
-            state = self._begin(state, pick_language(language_hint), user_id, out, inp)
+            state = self._begin(state, turn, inp)
         elif inp.kind == "choice":
-            state = self._choice(state, inp.value, user_id, chat_id, out)
+            state = self._choice(state, inp.value, turn)
         elif inp.kind == "text":
-            state = self._text(state, inp.value, out)
+            state = self._text(state, inp.value, turn)
         elif inp.kind == "contact":
-            state = self._contact(state, inp, user_id, out)
+            state = self._contact(state, inp, turn)
         else:
-            out.replies.append(Reply(self.t(state.lang, "error.not_text")))
-            self._ask(state, out)
+            turn.out.replies.append(Reply(self.t(state.lang, "error.not_text")))
+            self._ask(state, turn.out)
         if state is None:
             self.store.delete_conversation(user_id)
         else:
             self.store.save_conversation(
                 user_id=user_id, chat_id=chat_id, state=dataclasses.asdict(state)
             )
-        return out
+        return turn.out
 
     # Commands
 
-    def _command(
-        self, state: State | None, command: str, hint: str, user_id: int, out: Outcome
-    ) -> State | None:
-        lang = state.lang if state else hint
+    def _command(self, state: State | None, command: str, turn: Turn) -> State | None:
+        out = turn.out
+        lang = state.lang if state else turn.hint
         active = state is not None and state.step != "done"
+        if state:
+            state.correcting = None
         if command == "start":
             if active:
                 out.replies.append(Reply(self.t(lang, "start.welcome_back")))
                 self._ask(state, out)
                 return state
-            return self._begin(state, hint, user_id, out, None)
+            return self._begin(state, turn, None)
         if command == "language":
             out.replies.append(self._language_question(lang))
             return state
+        if command in ("mydata", "deletedata", "withdraw"):
+            return self._rights_command(state, command, turn)
         if command == "privacy":
-            out.replies.append(Reply(self.t.privacy_notice(lang)))
+            out.replies.append(Reply(self._privacy_notice(lang)))
         elif command == "help":
             out.replies.append(Reply(self.t(lang, "help.commands")))
         elif command == "cancel":
@@ -137,15 +102,7 @@ class IntakeEngine:
                 return state
             state.pending = "cancel"
             out.replies.append(
-                Reply(
-                    self.t(lang, "cancel.confirm"),
-                    [
-                        [
-                            Button("cancel:yes", self.t(lang, "cancel.yes")),
-                            Button("cancel:no", self.t(lang, "cancel.no")),
-                        ]
-                    ],
-                )
+                self._yes_no(lang, _("cancel.confirm"), "cancel", _("cancel.yes"), _("cancel.no"))
             )
             return state
         else:
@@ -154,37 +111,29 @@ class IntakeEngine:
             self._ask(state, out)
         return state
 
-    def _begin(
-        self, state: State | None, hint: str, user_id: int, out: Outcome, inp: Input | None
-    ) -> State:
+    def _begin(self, state: State | None, turn: Turn, inp: Input | None) -> State:
         """Start a new intake: greet and ask for the interface language."""
-        lang = state.lang if state else hint
+        lang = state.lang if state else turn.hint
         if inp is not None and inp.kind == "choice" and inp.value.startswith("lang:"):
-            return self._set_language(State(lang=lang), inp.value.removeprefix("lang:"), out)
-        upcoming = self.store.bookings_of(user_id)
+            return self._set_language(State(lang=lang), inp.value.removeprefix("lang:"), turn)
+        upcoming = self.store.bookings_of(turn.user_id)
         if upcoming:
-            out.replies.append(
-                Reply(
-                    self.t(
-                        lang,
-                        "done.already_booked",
-                        when=self.t.when(upcoming[0].start, lang),
-                        ref=upcoming[0].ref,
-                    )
-                )
+            first = upcoming[0]
+            text = self.t(
+                lang, "done.already_booked", when=self.t.when(first.start, lang), ref=first.ref
             )
-        out.replies.append(self._language_question(lang, greeting=True))
+            turn.out.replies.append(Reply(text))
+        turn.out.replies.append(self._language_question(lang, greeting=True))
         return State(lang=lang)
 
     # Buttons
 
-    def _choice(
-        self, state: State, data: str, user_id: int, chat_id: int, out: Outcome
-    ) -> State | None:
+    def _choice(self, state: State, data: str, turn: Turn) -> State | None:
+        out = turn.out
         space, _sep, value = data.partition(":")
         lang = state.lang
         if space == "lang" and value in LANGUAGES:
-            return self._set_language(state, value, out)
+            return self._set_language(state, value, turn)
         if space == "cancel" and state.pending == "cancel":
             state.pending = None
             if value == "yes":
@@ -200,14 +149,14 @@ class IntakeEngine:
             self._ask(state, out)
             return state
         if space == "consent" and state.step == "consent":
-            return self._consent(state, value, out)
+            return self._consent(state, value, turn)
         if state.step == "summary" and space == "edit" and value in BY_KEY:
             question = BY_KEY[value]
             state.step, state.editing = question.edit_from or question.key, True
             self._ask(state, out)
             return state
         if state.step == "summary" and data == "book:confirm":
-            return self._book(state, user_id, chat_id, out)
+            return self._book(state, turn)
         question = BY_KEY.get(state.step)
         if question and space == question.key:
             return self._answer_choice(state, question, value, out)
@@ -217,11 +166,15 @@ class IntakeEngine:
         self._ask(state, out)
         return state
 
-    def _set_language(self, state: State, lang: str, out: Outcome) -> State:
+    def _set_language(self, state: State, lang: str, turn: Turn) -> State:
         state.lang = lang
         if state.step == "language":
-            state.step = "consent"
-        self._ask(state, out)
+            version = self.t.notice_version()
+            if self.store.consent_version(turn.user_id) == version:
+                state.step, state.consent_version = "org", version  # agreed to this notice before
+            else:
+                state.step = "consent"
+        self._ask(state, turn.out)
         return state
 
     def _skip(self, state: State, question: Question, out: Outcome) -> State:
@@ -229,18 +182,32 @@ class IntakeEngine:
         self._advance(state, question, out)
         return state
 
-    def _consent(self, state: State, value: str, out: Outcome) -> State | None:
+    def _check_consent_is_current(self, state: State, turn: Turn) -> None:
+        """A client who agreed to an older notice reads the new one and agrees again."""
+        if state.consent_version != self.t.notice_version():
+            state.resume, state.step = state.step, "consent"
+            turn.out.replies.append(Reply(self.t(state.lang, "consent.renewed")))
+
+    def _consent(self, state: State, value: str, turn: Turn) -> State | None:
+        out = turn.out
         if value == "yes":
-            state.consented_at = datetime.now().astimezone().isoformat(timespec="seconds")
-            state.step = "org"
+            version = self.t.notice_version()
+            self.store.record_consent(
+                user_id=turn.user_id,
+                version=version,
+                lang=state.lang,
+                text_hash=self.t.digest(self._consent_text(state.lang)),
+            )
+            state.consent_version = version
+            state.step, state.resume = state.resume or "org", None
             out.replies.append(Reply(self.t(state.lang, "consent.thanks")))
             self._ask(state, out)
             return state
         if value == "full":
-            out.replies.append(Reply(self.t.privacy_notice(state.lang)))
+            out.replies.append(Reply(self._privacy_notice(state.lang)))
             self._ask(state, out)
             return state
-        # Declined: nothing personal was asked, and the saved state is dropped too.
+        # Declined: nothing personal is kept, and the saved state is dropped too.
         out.replies.append(Reply(self.t(state.lang, "consent.declined")))
         return None
 
@@ -267,20 +234,21 @@ class IntakeEngine:
 
     # Typed answers
 
-    def _text(self, state: State, text: str, out: Outcome) -> State | None:
+    def _text(self, state: State, text: str, turn: Turn) -> State | None:
+        out = turn.out
         lang = state.lang
         state.pending = None  # typing instead of answering yes/no goes on with the question
         if state.step == "language":
             picked = _match(text, [(code, self.t.language_name(code, code)) for code in LANGUAGES])
             if picked:
-                return self._set_language(state, picked, out)
+                return self._set_language(state, picked, turn)
             self._ask(state, out)
             return state
         if state.step == "consent":
             labels = [("yes", self.t(lang, "consent.agree")), ("no", self.t(lang, "consent.no"))]
             picked = _match(text, labels)
             if picked:
-                return self._consent(state, picked, out)
+                return self._consent(state, picked, turn)
             out.replies.append(Reply(self.t(lang, "error.use_buttons")))
             self._ask(state, out)
             return state
@@ -298,38 +266,15 @@ class IntakeEngine:
             out.replies.append(Reply(self.t(lang, "error.use_buttons")))
             self._ask(state, out)
             return state
-        return self._answer_text(state, question, text, out)
-
-    def _answer_text(self, state: State, question: Question, text: str, out: Outcome) -> State:
-        lang = state.lang
-        try:
-            value = question.parse(text)
-            if question.lookup == "org":
-                org = self.store.find_active_org(value)
-                if org is None:
-                    raise Invalid(_("error.org_unknown"))
-                value = org.code
-        except Invalid as invalid:
-            misses = state.misses[question.key] = state.misses.get(question.key, 0) + 1
-            message = self.t(lang, invalid.reason, **invalid.params)
-            if question.help and misses >= question.help_after_misses:
-                message += "\n\n" + self.t(
-                    lang, question.help, contact=self.config.practice_contact
-                )
-            out.replies.append(Reply(message))
+        value = self._parse(state, question, text, out)
+        if value is None:
             self._ask(state, out, progress=False)
             return state
         if question.stop_below is not None and value < question.stop_below:
             state.pending = "age"
             out.replies.append(
-                Reply(
-                    self.t(lang, "age.confirm_under", age=value),
-                    [
-                        [
-                            Button("age:yes", self.t(lang, "age.yes")),
-                            Button("age:no", self.t(lang, "age.no")),
-                        ]
-                    ],
+                self._yes_no(
+                    lang, _("age.confirm_under"), "age", _("age.yes"), _("age.no"), age=value
                 )
             )
             return state
@@ -338,19 +283,44 @@ class IntakeEngine:
         self._advance(state, question, out)
         return state
 
-    def _contact(self, state: State, inp: Input, user_id: int, out: Outcome) -> State:
-        question = BY_KEY.get(state.step)
+    def _parse(self, state: State, question: Question, text: str, out: Outcome) -> Any:
+        """The parsed answer, or None after telling the client what is wrong with it."""
+        try:
+            value = question.parse(text)
+            if question.lookup == "org":
+                org = self.store.find_active_org(value)
+                if org is None:
+                    raise Invalid(_("error.org_unknown"))
+                value = org.code
+            return value
+        except Invalid as invalid:
+            misses = state.misses[question.key] = state.misses.get(question.key, 0) + 1
+            message = self.t(state.lang, invalid.reason, **invalid.params)
+            if question.help and misses >= question.help_after_misses:
+                message += "\n\n" + self.t(
+                    state.lang, question.help, contact=self.config.practice_contact
+                )
+            out.replies.append(Reply(message))
+            return None
+
+    def _contact(self, state: State, inp: Input, turn: Turn) -> State:
+        phone = self._own_phone(state, inp, turn)
+        if phone is not None:
+            return self._text(state, phone, turn)
+        self._ask(state, turn.out)
+        return state
+
+    def _own_phone(self, state: State, inp: Input, turn: Turn) -> str | None:
+        """The number of a shared contact if it is the sender's own, else None (and why)."""
+        question = BY_KEY.get(state.correcting or state.step)
         if question is None or not question.accepts_contact:
-            out.replies.append(Reply(self.t(state.lang, "error.not_text")))
-        elif inp.contact_user_id != user_id:
-            out.replies.append(Reply(self.t(state.lang, "error.contact_not_own")))
+            turn.out.replies.append(Reply(self.t(state.lang, "error.not_text")))
+        elif inp.contact_user_id != turn.user_id:
+            turn.out.replies.append(Reply(self.t(state.lang, "error.contact_not_own")))
         else:
             digits = inp.value.strip()
-            return self._answer_text(
-                state, question, digits if digits.startswith("+") else "+" + digits, out
-            )
-        self._ask(state, out)
-        return state
+            return digits if digits.startswith("+") else "+" + digits
+        return None
 
     # Moving on
 
@@ -366,14 +336,15 @@ class IntakeEngine:
             state.offer = []
         self._ask(state, out)
 
-    def _book(self, state: State, user_id: int, chat_id: int, out: Outcome) -> State:
+    def _book(self, state: State, turn: Turn) -> State:
+        out = turn.out
         lang, answers = state.lang, state.answers
-        start = datetime.fromisoformat(answers["time"]).replace(tzinfo=self.store.schedule.tz)
+        start = _parse_slot(answers["time"], self.store)
         try:
             booked = self.store.book(
                 start=start,
-                user_id=user_id,
-                chat_id=chat_id,
+                user_id=turn.user_id,
+                chat_id=turn.chat_id,
                 org_code=answers["org"],
                 way=answers["way"],
                 consult_lang=answers["consult_lang"],
@@ -389,47 +360,51 @@ class IntakeEngine:
             self._ask(state, out)
             return state
         log.info("booking %s made", booked.ref)
+        way_label = WAY_LABELS[answers["way"]]
+        confirmation = self.t(
+            lang,
+            "book.confirmed",
+            when=self.t.when(booked.start, lang),
+            ref=booked.ref,
+            way=self.t(lang, way_label),
+            contact=self.config.practice_contact,
+        )
+        out.replies.append(Reply(confirmation))
+        out.staff.append(StaffNote(self.staff_text(booked.ref, booked.start, answers), booked.ref))
+        return State(
+            lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
+        )
+
+    def staff_text(self, ref: str, start: datetime, answers: dict) -> str:
+        """The staff-group notice of a booking: contact details, never free-text answers."""
+        staff = self.config.staff_lang
         org = self.store.find_active_org(answers["org"])
         way_label = WAY_LABELS[answers["way"]]
-        out.replies.append(
-            Reply(
-                self.t(
-                    lang,
-                    "book.confirmed",
-                    when=self.t.when(booked.start, lang),
-                    ref=booked.ref,
-                    way=self.t(lang, way_label),
-                    contact=self.config.practice_contact,
-                )
-            )
+        return self.t(
+            staff,
+            "staff.new_booking",
+            ref=ref,
+            when=self.t.when(start, staff),
+            way=self.t(staff, way_label),
+            consult_lang=self.t.language_name(answers["consult_lang"], staff, title=False),
+            org=f"{org.name} ({org.code})" if org else answers["org"],
+            name=answers["name"],
+            phone=answers["phone"],
+            email=answers["email"],
         )
-        staff = self.config.staff_lang
-        out.staff.append(
-            self.t(
-                staff,
-                "staff.new_booking",
-                ref=booked.ref,
-                when=self.t.when(booked.start, staff),
-                way=self.t(staff, way_label),
-                consult_lang=self.t.language_name(answers["consult_lang"], staff, title=False),
-                org=f"{org.name} ({org.code})" if org else answers["org"],
-                name=answers["name"],
-                phone=answers["phone"],
-                email=answers["email"],
-            )
-        )
-        return State(lang=lang, step="done", booking_ref=booked.ref)
 
     # Showing a question
 
     def _ask(self, state: State, out: Outcome, progress: bool = True) -> None:
         lang = state.lang
-        if state.step == "language":
+        if state.correcting:
+            out.replies.append(self._correction_question(state))
+        elif state.step == "language":
             out.replies.append(self._language_question(lang))
         elif state.step == "consent":
             out.replies.append(
                 Reply(
-                    self.t(lang, "ask.consent", practice=self.config.practice_name),
+                    self._consent_text(lang),
                     [
                         [Button("consent:yes", self.t(lang, "consent.agree"))],
                         [Button("consent:full", self.t(lang, "consent.read_full"))],
@@ -441,6 +416,24 @@ class IntakeEngine:
             out.replies.append(self._summary(state))
         elif state.step in BY_KEY:
             out.replies.append(self._question(state, BY_KEY[state.step], progress))
+
+    def _consent_text(self, lang: str) -> str:
+        return self.t(lang, "ask.consent", practice=self.config.practice_name)
+
+    def _privacy_notice(self, lang: str) -> str:
+        return self.t.privacy_notice(
+            lang,
+            abandoned_days=self.config.abandoned_intake_days,
+            booking_days=self.config.booking_retention_days,
+        )
+
+    def _yes_no(
+        self, lang: str, question: str, space: str, yes: str, no: str, **params: object
+    ) -> Reply:
+        return Reply(
+            self.t(lang, question, **params),
+            [[Button(f"{space}:yes", self.t(lang, yes)), Button(f"{space}:no", self.t(lang, no))]],
+        )
 
     def _language_question(self, lang: str, greeting: bool = False) -> Reply:
         text = (
@@ -475,7 +468,7 @@ class IntakeEngine:
         if progress and question.key in NUMBERED and not state.editing:
             number = NUMBERED.index(question.key) + 1
             text = self.t(lang, "fmt.progress", n=number, total=len(NUMBERED)) + "\n" + text
-        buttons = _rows(
+        buttons = rows(
             [Button(f"{question.key}:{i}", label) for i, label in options], question.columns
         )
         if question.key == "time":
@@ -515,16 +508,15 @@ class IntakeEngine:
         for question in QUESTIONS:
             if question.label is None:
                 continue
-            shown = self._shown(state, question)
-            lines.append(f"{self.t(lang, question.label)}: {shown}")
+            lines.append(f"{self.t(lang, question.label)}: {self.shown(state, question)}")
             edits.append(Button(f"edit:{question.key}", "✏️ " + self.t(lang, question.label)))
         lines += ["", self.t(lang, "summary.hint")]
-        buttons = _rows(edits, 2)
+        buttons = rows(edits, 2)
         buttons.append([Button("book:confirm", self.t(lang, "button.confirm"))])
         return Reply("\n".join(lines), buttons)
 
-    def _shown(self, state: State, question: Question) -> str:
-        """An answer as the client reads it in the summary."""
+    def shown(self, state: State, question: Question, limit: int | None = SUMMARY_SNIPPET) -> str:
+        """An answer as a person reads it; long free text is cut at `limit`."""
         lang = state.lang
         value = state.answers.get(question.key)
         if value is None:
@@ -535,7 +527,7 @@ class IntakeEngine:
         if value in labels:
             return labels[value]
         text = str(value)
-        return text if len(text) <= SUMMARY_SNIPPET else text[:SUMMARY_SNIPPET].rstrip() + "…"
+        return text if limit is None or len(text) <= limit else text[:limit].rstrip() + "…"
 
 
 def _slot_id(slot: datetime) -> str:
@@ -545,10 +537,6 @@ def _slot_id(slot: datetime) -> str:
 
 def _parse_slot(slot_id: str, store: Store) -> datetime:
     return datetime.fromisoformat(slot_id).replace(tzinfo=store.schedule.tz)
-
-
-def _rows(buttons: list[Button], columns: int) -> list[list[Button]]:
-    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
 
 
 def _match(text: str, options: list[tuple[str, str]]) -> str | None:

@@ -1,5 +1,6 @@
 """Translated texts from the gettext catalogs in locales/, and dates through babel."""
 
+import hashlib
 import io
 from datetime import date, datetime
 from pathlib import Path
@@ -62,8 +63,21 @@ class Texts:
         name = Locale.parse(code).get_display_name(lang) or code
         return name[:1].upper() + name[1:] if title else name
 
-    def privacy_notice(self, lang: str) -> str:
-        return (self.locales_dir / lang / "privacy.txt").read_text(encoding="utf-8").strip()
+    def privacy_notice(self, lang: str, **periods: int) -> str:
+        """The full notice; {abandoned_days} and {booking_days} become the configured periods."""
+        text = (self.locales_dir / lang / "privacy.txt").read_text(encoding="utf-8").strip()
+        for name, value in periods.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def notice_version(self) -> str:
+        """Changes whenever the notice or the consent text changes, in any language."""
+        parts = [self.privacy_notice(lang) + self(lang, "ask.consent") for lang in LANGUAGES]
+        return self.digest("\n".join(parts))[:12]
+
+    @staticmethod
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _load_catalog(locales_dir: Path, lang: str) -> Translations:

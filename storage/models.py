@@ -23,7 +23,7 @@ class Conversation(SQLModel, table=True):
 
     user_id: int = Field(primary_key=True)
     chat_id: int
-    state: str = Field(sa_column=Column(Text, nullable=False))  # JSON of dialogs.engine.State
+    state: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of engine.State
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -44,11 +44,36 @@ class Booking(SQLModel, table=True):
     slot_start: datetime
     slot_minutes: int
     status: str = Field(default="booked", max_length=16)
-    user_id: int = Field(index=True)
+    user_id: int = Field(index=True)  # 0 once the client's data is erased
     chat_id: int
     org_code: str = Field(max_length=64)
     way: str = Field(max_length=16)
     consult_lang: str = Field(max_length=8)
     client_lang: str = Field(max_length=8)
-    answers: str = Field(sa_column=Column(Text, nullable=False))  # JSON of the intake answers
+    answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the answers
     created_at: datetime = Field(default_factory=utcnow)
+    staff_chat_id: int | None = None  # where the staff notification is, to edit it later
+    staff_message_id: int | None = None
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One "I agree": which notice, in which language, the exact text shown, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    version: str = Field(max_length=32)
+    lang: str = Field(max_length=8)
+    text_hash: str = Field(max_length=64)
+    given_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffAccess(SQLModel, table=True):
+    """A staff member opened a client's details; shown to the client in /mydata."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_user_id: int = Field(index=True)
+    staff_user_id: int
+    staff_name: str = Field(max_length=200)
+    booking_ref: str = Field(max_length=16)
+    what: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow)

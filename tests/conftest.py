@@ -11,10 +11,12 @@ from sqlalchemy import create_engine, text
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Schedule, Store, open_database
+from storage.crypto import Cipher, generate_key
 from tests.driver import EngineClient
 
 # A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+CIPHER = Cipher.from_text(generate_key())
 POSTGRES_SERVER = os.environ.get(
     "INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -47,7 +49,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def store(db_url) -> Store:
-    store = Store(open_database(db_url), Schedule(), clock=lambda: MONDAY)
+    store = Store(open_database(db_url), Schedule(), CIPHER, clock=lambda: MONDAY)
     store.add_org(code="ACME", name="Acme Ltd")
     return store
 

@@ -11,13 +11,15 @@ class EngineClient:
         self.user_id = user_id
         self.language_code = language_code
         self.staff: list[str] = []
+        self.staff_edits: list = []
         self.last: Outcome = Outcome()
 
     def _do(self, inp: Input) -> Outcome:
         self.last = self.engine.handle(
             user_id=self.user_id, chat_id=self.user_id, inp=inp, language_hint=self.language_code
         )
-        self.staff += self.last.staff
+        self.staff += [note.text for note in self.last.staff]
+        self.staff_edits += self.last.staff_edits
         return self.last
 
     def command(self, name: str) -> Outcome:

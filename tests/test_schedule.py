@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import Schedule, SlotTaken, Store, open_database, parse_weekly_hours
-from tests.conftest import MONDAY
+from tests.conftest import CIPHER, MONDAY
 
 SOFIA = ZoneInfo("Europe/Sofia")
 
@@ -58,7 +58,7 @@ def test_a_wall_time_skipped_by_the_clock_change_is_not_offered():
 
 def test_bookings_survive_a_clock_change_in_storage(db_url):
     spring = datetime(2026, 3, 27, 6, 0, tzinfo=UTC)
-    store = Store(open_database(db_url), Schedule(), clock=lambda: spring)
+    store = Store(open_database(db_url), Schedule(), CIPHER, clock=lambda: spring)
     start = datetime(2026, 3, 30, 8, 0, tzinfo=SOFIA)
     booked = store.book(start=start, **_who(1))
     assert booked.start == start
@@ -99,7 +99,7 @@ def _who(user_id: int) -> dict:
 
 def _race(url: str, bookers: int = 24, slots: int = 3) -> dict:
     """`bookers` threads try to book the same few slots at the same moment."""
-    store = Store(open_database(url), Schedule(), clock=lambda: MONDAY)
+    store = Store(open_database(url), Schedule(), CIPHER, clock=lambda: MONDAY)
     targets = store.free_slots()[:slots]
     barrier = threading.Barrier(bookers)
     winners: dict = {slot: [] for slot in targets}

@@ -1,0 +1,100 @@
+"""What goes into and out of the engine, and the conversation state it saves."""
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Input:
+    """What the client did: typed text, pressed a button, shared a contact, sent a command."""
+
+    kind: Literal["text", "choice", "contact", "command", "other"]
+    value: str = ""
+    contact_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    data: str  # "namespace:id", never a label
+    label: str
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    contact_button: str | None = None  # label of a "share my phone number" button
+    document: tuple[str, bytes] | None = None  # (file name, content) sent after the text
+
+
+@dataclass
+class StaffNote:
+    """A message for the staff group; `ref` ties it to a booking (and its Details button)."""
+
+    text: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffEdit:
+    """Replace a staff-group message already sent, e.g. after a correction or an erasure."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    ref: str | None = None  # keep the Details button for this booking; None drops it
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    staff: list[StaffNote] = field(default_factory=list)
+    staff_edits: list[StaffEdit] = field(default_factory=list)
+
+
+@dataclass
+class Turn:
+    """One input being handled: who sent it and what goes back."""
+
+    user_id: int
+    chat_id: int
+    hint: str  # interface language guessed from Telegram
+    out: Outcome
+
+
+@dataclass
+class State:
+    lang: str
+    step: str = "language"  # "language", "consent", a question key, "summary" or "done"
+    answers: dict[str, Any] = field(default_factory=dict)
+    misses: dict[str, int] = field(default_factory=dict)
+    editing: bool = False  # came from the summary: return there after this answer
+    pending: str | None = None  # a yes/no question in between: "cancel", "age" or "erase"
+    offer: list[str] = field(default_factory=list)  # slots offered after losing one
+    consent_version: str | None = None
+    resume: str | None = None  # where to go on after agreeing to a changed notice
+    correcting: str | None = None  # an answer being corrected from /mydata
+    booking_ref: str | None = None
+
+    @classmethod
+    def load(cls, data: dict) -> "State":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in names})
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    ways: tuple[str, ...] = ("video", "phone", "chat")
+    consult_langs: tuple[str, ...] = ("bg", "en")
+    staff_lang: str = "bg"
+    practice_name: str = "Kabinet.bg"
+    practice_contact: str = "private@kabinet.bg"
+    staff_ids: frozenset[int] = frozenset()  # Telegram users allowed to open a client's details
+    abandoned_intake_days: int = 30
+    booking_retention_days: int = 365
+
+
+def rows(buttons: list[Button], columns: int) -> list[list[Button]]:
+    """Lay buttons out `columns` to a row."""
+    return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
