@@ -3,8 +3,8 @@
 from typing import TextIO
 
 from dialogs.engine import IntakeEngine
-from dialogs.messages import Button, Input, Outcome
 from dialogs.i18n import Texts, pick_language
+from dialogs.messages import Button, Input, Outcome
 from storage import Store
 
 TERMINAL_USER = 0  # Telegram user ids start at 1, so the terminal client never clashes
