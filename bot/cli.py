@@ -33,12 +33,18 @@ def main(argv: list[str] | None = None) -> int:
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"intake-bot: setting {name}: {first['msg']}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and those carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     return args.action(args, settings) or 0
+
+
+def configure_logging(level: str) -> None:
+    """Log our own records at `level`; keep other libraries' records free of personal data."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx and httpcore log request URLs, which carry the bot token; python-telegram-bot logs
+    # whole updates (the clients' messages) at DEBUG. Neither goes below these levels.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -71,6 +71,8 @@ class IntakeEngine(RightsMixin):
             self.store.save_conversation(
                 user_id=user_id, chat_id=chat_id, state=dataclasses.asdict(state)
             )
+        # Only the kind of input and the step: never what the client wrote, nor who they are.
+        log.debug("handled %s input, now at %s", inp.kind, state.step if state else "no intake")
         return turn.out
 
     # Commands

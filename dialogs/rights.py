@@ -1,6 +1,7 @@
 """The client's rights in the chat (/mydata, correction, erasure) and staff access to details."""
 
 import json
+import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,8 @@ from dialogs.questions import BY_KEY, QUESTIONS
 
 if TYPE_CHECKING:
     from dialogs.engine import IntakeEngine
+
+log = logging.getLogger(__name__)
 
 CORRECTABLE = ("name", "phone", "email", "city")
 STATUS_LABELS = {"booked": _("status.booked"), "cancelled": _("status.cancelled")}
@@ -85,6 +88,7 @@ class RightsMixin:
                     )
                 )
         turn.out.replies.append(Reply(self.t(state.lang, "fix.done")))
+        log.info("a client corrected their %s", key)
         if state.step != "done":
             self._ask(state, turn.out)
         return state
@@ -107,6 +111,7 @@ class RightsMixin:
                 StaffEdit(booking.staff_chat_id, booking.staff_message_id, text)
             )
         turn.out.replies.append(Reply(self.t(lang, "erase.done")))
+        log.info("a client's data was erased at their request")
 
     def _has_data(self: "IntakeEngine", user_id: int, state: State | None) -> bool:
         return bool(state and state.answers) or bool(self.store.client_bookings(user_id))
@@ -209,6 +214,7 @@ class RightsMixin:
     ) -> None:
         booking = self.store.booking(ref)
         if booking and booking.user_id:
+            log.info("staff opened the details of booking %s", ref)
             self.store.log_staff_access(
                 client_user_id=booking.user_id,
                 staff_user_id=staff_user_id,

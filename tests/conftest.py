@@ -13,6 +13,7 @@ from dialogs.i18n import Texts
 from storage import Schedule, Store, open_database
 from storage.crypto import Cipher, generate_key
 from tests.driver import EngineClient
+from tests.fake_telegram import FakeTelegram
 
 # A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -62,3 +63,10 @@ def engine(store, texts) -> IntakeEngine:
 @pytest.fixture
 def client(engine) -> EngineClient:
     return EngineClient(engine, user_id=1001)
+
+
+@pytest.fixture
+async def tg():
+    """A fake Telegram Bot API server on 127.0.0.1."""
+    async with FakeTelegram(quiet_period=0.08) as fake:
+        yield fake

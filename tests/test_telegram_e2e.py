@@ -5,51 +5,8 @@ import os
 import signal
 import subprocess
 import sys
-from contextlib import asynccontextmanager
 
-import pytest
-
-from bot.cli import build_engine
-from bot.config import Settings
-from bot.telegram import TelegramFront, build_application, serve_polling
-from tests.fake_telegram import FakeTelegram
-
-STAFF_CHAT = -100777
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram(quiet_period=0.08) as fake:
-        yield fake
-
-
-def settings_for(tg: FakeTelegram, db_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        telegram_bot_token=tg.token,
-        telegram_api_base_url=tg.base_url,
-        staff_chat_id=STAFF_CHAT,
-        database_url=db_url,
-    )
-
-
-@asynccontextmanager
-async def running_bot(tg: FakeTelegram, db_url: str):
-    settings = settings_for(tg, db_url)
-    store, engine, texts = build_engine(settings)
-    if not store.find_active_org("ACME"):
-        store.add_org(code="ACME", name="Acme Ltd")
-    app = build_application(TelegramFront(engine, texts, STAFF_CHAT), tg.token, tg.base_url)
-    tg.watch(app)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve_polling(app, texts, stop))
-    while not tg.calls_to("getUpdates"):
-        await asyncio.sleep(0.01)
-    try:
-        yield store
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
+from tests.harness import STAFF_CHAT, running_bot
 
 
 async def test_full_english_intake_with_language_switch_invalid_answers_and_an_edit(tg, db_url):
@@ -197,6 +154,7 @@ async def test_bot_process_killed_mid_intake_resumes_where_the_client_was(tg, tm
         "TELEGRAM_API_BASE_URL": tg.base_url,
         "STAFF_CHAT_ID": str(STAFF_CHAT),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "DATA_KEY_FILE": str(tmp_path / "bot.key"),
     }
     cli = [sys.executable, "-m", "bot.cli"]
     subprocess.run(

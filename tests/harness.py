@@ -1,0 +1,45 @@
+"""Run the real bot in-process against the fake Bot API, as the end-to-end tests do."""
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from bot.cli import build_engine
+from bot.config import Settings
+from bot.telegram import TelegramFront, build_application, serve_polling
+from storage.crypto import generate_key
+from tests.fake_telegram import FakeTelegram
+
+STAFF_CHAT = -100777
+TEST_KEY = generate_key()
+
+
+def settings_for(tg: FakeTelegram, db_url: str, **extra: object) -> Settings:
+    return Settings(
+        _env_file=None,
+        telegram_bot_token=tg.token,
+        telegram_api_base_url=tg.base_url,
+        staff_chat_id=STAFF_CHAT,
+        database_url=db_url,
+        intake_data_key=TEST_KEY,
+        **extra,
+    )
+
+
+@asynccontextmanager
+async def running_bot(tg: FakeTelegram, db_url: str, **extra: object):
+    """The bot polling the fake in this process; yields its store."""
+    settings = settings_for(tg, db_url, **extra)
+    store, engine, texts = build_engine(settings)
+    if not store.find_active_org("ACME"):
+        store.add_org(code="ACME", name="Acme Ltd")
+    app = build_application(TelegramFront(engine, texts, STAFF_CHAT), tg.token, tg.base_url)
+    tg.watch(app)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve_polling(app, texts, stop))
+    while not tg.calls_to("getUpdates"):
+        await asyncio.sleep(0.01)
+    try:
+        yield store
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)

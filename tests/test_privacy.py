@@ -1,0 +1,338 @@
+"""Privacy by design: consent records, /mydata, correction, erasure, staff access, encryption,
+retention and logs, exercised the way a client and the staff would, over the fake Bot API."""
+
+import json
+import logging
+import os
+import stat
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bot.cli import configure_logging
+from dialogs.engine import IntakeEngine
+from dialogs.i18n import Texts
+from tests.driver import EngineClient
+from tests.fake_telegram import FakeTelegram
+from tests.harness import STAFF_CHAT, running_bot
+
+STAFF_MEMBER = 900
+ANSWERS = {
+    "name": "Десислава Кирилова",
+    "phone_typed": "0887 654 321",
+    "phone": "+359887654321",
+    "email": "desi.k@example.org",
+    "city": "Габрово",
+    "reason": "Тревожност и панически пристъпи след смяна на работата.",
+    "notes": "Моля, звънете след 17 ч.",
+}
+
+
+async def book_over_telegram(client) -> None:
+    """A full Bulgarian intake, typed into the fake Telegram, confirmed at the end."""
+    await client.send("/start")
+    await client.click("lang:bg")
+    await client.click("consent:yes")
+    await client.send("acme")
+    await client.send(ANSWERS["name"])
+    await client.click("Жена")
+    await client.send("38")
+    await client.send(ANSWERS["phone_typed"])
+    await client.send(ANSWERS["email"])
+    await client.send(ANSWERS["city"])
+    await client.send(ANSWERS["reason"])
+    await client.click("Видео")
+    await client.click("Български")
+    await client.click(client.last().button_data()[0])
+    await client.click(client.last().button_data()[0])
+    await client.click("Да")
+    await client.send(ANSWERS["notes"])
+    await client.click("book:confirm")
+    assert "Консултацията Ви е запазена" in client.last().text
+
+
+def plain_answers() -> list[str]:
+    return [v for k, v in ANSWERS.items() if k != "phone_typed"]
+
+
+async def test_mydata_shows_everything_and_sends_it_as_json(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)):
+        desi = tg.user(8001, language_code="bg")
+        await book_over_telegram(desi)
+        replies = await desi.send("/mydata")
+        summary, caption_or_file = replies[0], replies[-1]
+        assert "Това е всичко, което пазим за Вас." in summary.text
+        for value in (ANSWERS["name"], ANSWERS["phone"], ANSWERS["email"], ANSWERS["city"]):
+            assert value in summary.text
+        assert "Тревожност" in summary.text  # their own words, shown only to them
+        assert "версия на известието" in summary.text and "365 дни" in summary.text
+        assert (
+            "✏️ Телефон" in summary.buttons() and "🗑 Изтрий всичките ми данни" in summary.buttons()
+        )
+        document = next(m for m in replies if m.method == "sendDocument")
+        assert document.filename == "my-data.json"
+        data = json.loads(document.document)
+        [booking] = data["bookings"]
+        assert booking["answers"]["reason"] == ANSWERS["reason"]
+        assert booking["answers"]["notes"] == ANSWERS["notes"]
+        assert data["consents"][0]["language"] == "bg"
+        assert len(data["consents"][0]["text_sha256"]) == 64
+        assert data["reminders"] == [] and data["staff_accesses"] == []
+        assert {"purposes", "recipients", "retention"} <= set(data)
+        assert caption_or_file.chat_id == desi.chat_id
+
+
+async def test_mydata_in_a_group_shows_nothing(tg, db_url):
+    async with running_bot(tg, db_url):
+        desi = tg.user(8002, language_code="bg")
+        await book_over_telegram(desi)
+        group = tg.group(-100999)
+        [reply] = await group.send(8002, "/mydata")
+        assert "само в личен чат" in reply.text
+        assert ANSWERS["name"] not in reply.text
+        assert not [m for m in tg.sent if m.method == "sendDocument"]
+
+
+async def test_correction_uses_the_intake_checks_and_updates_the_staff_message(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)) as store:
+        desi = tg.user(8003, language_code="bg")
+        await book_over_telegram(desi)
+        await desi.send("/mydata")
+        await desi.click("✏️ Телефон")
+        assert "телефонен номер" in desi.last().text
+        await desi.send("12")
+        assert "не прилича на валиден телефонен номер" in desi.messages[-2].text
+        await desi.send("+359 88 111 2222")
+        assert "Отсега нататък екипът ни ще вижда поправените данни" in desi.last().text
+        [staff] = tg.messages_for(STAFF_CHAT)
+        assert "+359881112222" in staff.text and ANSWERS["phone"] not in staff.text
+        assert staff.buttons() == ["🔒 Подробности (лично)"]
+        [booking] = store.client_bookings(8003)
+        assert booking.answers["phone"] == "+359881112222"
+        await desi.send("/mydata")
+        await desi.click("fix:city")
+        await desi.send("Стара Загора")
+        assert store.client_bookings(8003)[0].answers["city"] == "Стара Загора"
+
+
+async def test_staff_details_go_privately_to_authorized_staff_and_are_logged(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)):
+        desi = tg.user(8004, language_code="bg")
+        await book_over_telegram(desi)
+        [notice] = tg.messages_for(STAFF_CHAT)
+        assert ANSWERS["reason"] not in notice.text and ANSWERS["notes"] not in notice.text
+        group = tg.group(STAFF_CHAT)
+        stranger = tg.user(901, first_name="Stranger")
+        await group.click(901, "🔒 Подробности (лично)")
+        assert "Само упълномощени служители" in tg.callback_answers[-1]
+        assert stranger.messages == []
+        staff = tg.user(STAFF_MEMBER, first_name="Elena")
+        await group.click(STAFF_MEMBER, "🔒 Подробности (лично)")
+        [details] = staff.messages
+        assert ANSWERS["reason"] in details.text and ANSWERS["notes"] in details.text
+        assert "Изпратих Ви подробностите" in tg.callback_answers[-1]
+        assert len(tg.messages_for(STAFF_CHAT)) == 1  # nothing more went into the group
+        replies = await desi.send("/mydata")
+        assert "Elena" in replies[0].text
+        document = next(m for m in replies if m.method == "sendDocument")
+        [access] = json.loads(document.document)["staff_accesses"]
+        assert access["staff_member"] == "Elena" and access["what"] == "details"
+
+
+async def test_staff_who_never_opened_a_private_chat_are_told_how(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)):
+        await book_over_telegram(tg.user(8005, language_code="bg"))
+        staff = tg.user(STAFF_MEMBER, first_name="Elena")
+        staff.block()  # Telegram answers 403 until they press Start
+        await tg.group(STAFF_CHAT).click(STAFF_MEMBER, "🔒 Подробности (лично)")
+        assert "отворете личен чат" in tg.callback_answers[-1]
+        replies = await tg.user(8005).send("/mydata")
+        assert "Elena" not in replies[0].text  # no access happened, none is logged
+
+
+async def test_deletedata_erases_everything_frees_the_slot_and_cleans_the_staff_message(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)) as store:
+        desi = tg.user(8006, language_code="bg")
+        await book_over_telegram(desi)
+        [booked] = store.bookings_of(8006)
+        assert booked.start not in store.free_slots()
+        await desi.send("/deletedata")
+        await desi.click("Не, запази данните ми")
+        assert store.client_bookings(8006)
+        await desi.send("/deletedata")
+        await desi.click("Да, изтрий всичко")
+        assert "Изтрихме данните Ви" in desi.last().text
+        assert store.client_bookings(8006) == [] and store.load_conversation(8006) is None
+        assert booked.start in store.free_slots()  # the slot is free again at once
+        kept = store.booking(booked.ref)
+        assert kept.status == "cancelled" and kept.user_id == 0 and kept.answers == {}
+        [staff] = tg.messages_for(STAFF_CHAT)
+        assert "изтрити по негово искане" in staff.text and "отменена" in staff.text
+        assert ANSWERS["name"] not in staff.text and staff.buttons() == []
+        replies = await desi.send("/mydata")
+        assert "Не пазим никакви лични данни" in replies[0].text
+
+
+async def test_withdraw_consent_erases_like_deletedata(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        desi = tg.user(8007, language_code="en")
+        await book_over_telegram(desi)
+        await desi.send("/withdraw")
+        assert "оттеглите съгласието" in desi.last().text  # the language they chose
+        await desi.click("erase:yes")
+        assert store.client_bookings(8007) == []
+        assert store.export_client(8007)["consents"] == []
+
+
+async def test_no_answer_reaches_the_raw_database(tg, db_url):
+    async with running_bot(tg, db_url):
+        desi = tg.user(8008, language_code="bg")
+        await book_over_telegram(desi)
+        other = tg.user(8009, language_code="bg")
+        await other.send("/start")
+        await other.click("lang:bg")
+        await other.click("consent:yes")
+        await other.send("acme")
+        await other.send("Недовършен Клиент")  # an intake in progress is stored too
+    database = Path(db_url.removeprefix("sqlite:///"))
+    raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+    assert len(raw) > 10_000
+    for value in [*plain_answers(), "Недовършен Клиент"]:
+        assert value.encode() not in raw, value
+        assert value.encode("utf-16-le") not in raw, value
+
+
+async def test_no_answer_reaches_postgresql_tables_in_plain_text(pg_url):
+    async with FakeTelegram(quiet_period=0.08) as tg, running_bot(tg, pg_url):
+        await book_over_telegram(tg.user(8010, language_code="bg"))
+    engine = create_engine(pg_url)
+    with engine.connect() as connection:
+        dump = "\n".join(
+            str(row)
+            for table in ("conversation", "booking", "consentrecord", "staffaccess")
+            for row in connection.execute(text(f"SELECT * FROM {table}"))
+        )
+    engine.dispose()
+    assert "enc1:" in dump
+    for value in plain_answers():
+        assert value not in dump, value
+
+
+async def test_no_personal_data_in_logs(tg, db_url, caplog):
+    configure_logging("DEBUG")  # the bot's own set-up, at its most talkative
+    caplog.set_level(logging.DEBUG)
+    async with running_bot(tg, db_url, staff_user_ids=(STAFF_MEMBER,)):
+        desi = tg.user(8011, language_code="bg")
+        await book_over_telegram(desi)
+        await desi.send("/mydata")
+        await tg.group(STAFF_CHAT).click(STAFF_MEMBER, "🔒 Подробности (лично)")
+        await desi.send("/deletedata")
+        await desi.click("erase:yes")
+    logged = "\n".join(
+        record.getMessage() + repr(record.args) + (record.exc_text or "")
+        for record in caplog.records
+    )
+    assert "handled text input, now at name" in logged  # the capture saw the DEBUG records
+    assert "erased at their request" in logged
+    for value in [*plain_answers(), tg.token]:
+        assert value not in logged, value
+
+
+def test_consent_is_recorded_with_version_language_and_hash(client, store, texts):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    [consent] = store.export_client(client.user_id)["consents"]
+    assert consent["notice_version"] == texts.notice_version()
+    assert consent["language"] == "en"
+    shown = texts("en", "ask.consent", practice="Kabinet.bg")
+    assert consent["text_sha256"] == texts.digest(shown)
+
+
+def test_a_changed_notice_is_agreed_again_and_the_intake_goes_on(client, store, tmp_path):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    edited = tmp_path / "locales"
+    import shutil
+
+    import locales
+
+    shutil.copytree(os.path.dirname(locales.__file__), edited)
+    (edited / "en" / "privacy.txt").write_text("A new notice, version 2027-01.")
+    engine = IntakeEngine(store, Texts(edited))
+    again = EngineClient(engine, client.user_id)
+    again.say("Maria Ivanova")
+    assert "privacy notice has changed" in again.text
+    assert again.state()["step"] == "consent" and again.state()["answers"] == {"org": "ACME"}
+    again.press("consent:yes")
+    assert "first and last name" in again.reply.text
+    again.say("Maria Ivanova")
+    assert again.state()["answers"]["name"] == "Maria Ivanova"
+    assert len(store.export_client(client.user_id)["consents"]) == 2
+
+
+def test_a_returning_client_with_current_consent_is_not_asked_again(client):
+    client.answer_until_summary("en")
+    client.press("book:confirm")
+    client.command("start")
+    client.press("lang:en")
+    assert "organization code" in client.reply.text
+
+
+def test_retention_purge_forgets_idle_intakes_and_anonymizes_old_bookings(client, store):
+    client.answer_until_summary("en")
+    client.press("book:confirm")
+    other = EngineClient(client.engine, 77)
+    other.command("start")
+    other.press("lang:en")
+    other.press("consent:yes")
+    other.say("acme")
+    assert store.purge(abandoned_after_days=30, keep_bookings_days=365) == (0, 0)
+    later = store.clock() + timedelta(days=400)
+    store.clock = lambda: later
+    with store.engine.begin() as connection:  # the idle intake was last touched long ago
+        connection.execute(text("UPDATE conversation SET updated_at = '2026-01-01 00:00:00'"))
+    idle, anonymized = store.purge(abandoned_after_days=30, keep_bookings_days=365)
+    assert (idle, anonymized) == (2, 1)
+    assert store.load_conversation(77) is None
+    assert store.client_bookings(client.user_id) == []
+    assert store.export_client(client.user_id)["consents"] == []
+
+
+def test_key_file_is_created_private_and_rotation_keeps_data_readable(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_DATA_KEY"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}"}
+    cli = [sys.executable, "-m", "bot.cli"]
+    chat = subprocess.run(
+        [*cli, "chat", "--lang", "en"],
+        input="2\n1\nDEMO\nMaria Ivanova\n",
+        text=True,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    )
+    key_file = tmp_path / "intake.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert str(key_file) in chat.stderr  # the log says where the key is
+    old_key = key_file.read_text()
+    rotated = subprocess.run(
+        [*cli, "rotate-key"], text=True, capture_output=True, cwd=tmp_path, env=env, check=True
+    )
+    assert "re-encrypted 1 records" in rotated.stdout
+    assert key_file.read_text() != old_key and len(key_file.read_text().split()) == 1
+    resumed = subprocess.run(
+        [*cli, "chat", "--lang", "en"],
+        input="/start\n",
+        text=True,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    )
+    assert "Welcome back" in resumed.stdout and "gender" in resumed.stdout
