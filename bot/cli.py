@@ -6,11 +6,13 @@ import logging
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from bot.config import Settings
+from dialogs.crisis import CrisisScreen
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Store, open_database
@@ -104,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
     store = Store(open_database(settings.database_url), settings.schedule(), settings.cipher())
     texts = Texts()
-    return store, IntakeEngine(store, texts, settings.intake()), texts
+    screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
+    return store, IntakeEngine(store, texts, settings.intake(), screen), texts
 
 
 def _run(_args: argparse.Namespace, settings: Settings) -> int:
@@ -118,13 +121,15 @@ def _run(_args: argparse.Namespace, settings: Settings) -> int:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
     store, engine, texts = build_engine(settings)
-    front = TelegramFront(engine, texts, settings.staff_chat_id)
+    front = TelegramFront(
+        engine, texts, settings.staff_chat_id, timedelta(hours=settings.idle_reminder_hours)
+    )
     app = build_application(
         front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
     )
-    asyncio.run(
-        _until_signalled(lambda stop: serve_polling(app, texts, stop, _purger(store, settings)))
-    )
+    purge = _purger(store, settings)
+    jobs = [(24 * 3600, lambda: asyncio.to_thread(purge)), (600, front.nudge_idle)]
+    asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop, jobs)))
     return 0
 
 

@@ -10,7 +10,8 @@ from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from dialogs.engine import IntakeConfig
+from dialogs.crisis import CrisisScreen
+from dialogs.messages import IntakeConfig
 from dialogs.questions import WAY_LABELS
 from storage import Schedule, parse_weekly_hours
 from storage.crypto import Cipher, DataKeyError, load_cipher
@@ -49,6 +50,28 @@ class Settings(BaseSettings):
     staff_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     abandoned_intake_days: int = Field(30, ge=1, le=3650)
     booking_retention_days: int = Field(365, ge=1, le=36500)
+    idle_reminder_hours: float = Field(24, gt=0, le=24 * 30)
+    crisis_contacts: Annotated[tuple[str, ...], NoDecode] = ()
+    crisis_phrases_dir: Path | None = None
+
+    @field_validator("crisis_contacts", mode="before")
+    @classmethod
+    def _contacts(cls, value: object) -> object:
+        if isinstance(value, str):  # "Name: number; Name: number"
+            return tuple(part.strip() for part in value.split(";") if part.strip())
+        return value
+
+    @field_validator("crisis_phrases_dir")
+    @classmethod
+    def _phrases(cls, folder: Path | None) -> Path | None:
+        if folder is not None:
+            if not list(folder.glob("*.txt")):
+                raise ValueError(f"no phrase lists (*.txt) in {folder}")
+            try:
+                CrisisScreen.load(folder)
+            except (OSError, ValueError) as error:
+                raise ValueError(str(error)) from None
+        return folder
 
     @field_validator("staff_user_ids", mode="before")
     @classmethod
@@ -128,6 +151,7 @@ class Settings(BaseSettings):
             staff_ids=frozenset(self.staff_user_ids),
             abandoned_intake_days=self.abandoned_intake_days,
             booking_retention_days=self.booking_retention_days,
+            crisis_contacts=self.crisis_contacts,
         )
 
     def cipher(self) -> Cipher:

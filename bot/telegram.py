@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -50,13 +52,33 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 class TelegramFront:
     """The bot's handlers; holds the engine and where the staff group is."""
 
-    def __init__(self, engine: IntakeEngine, texts: Texts, staff_chat_id: int):
+    def __init__(
+        self,
+        engine: IntakeEngine,
+        texts: Texts,
+        staff_chat_id: int,
+        idle_for: timedelta = timedelta(hours=24),
+    ):
         self.engine = engine
         self.t = texts
         self.staff_chat_id = staff_chat_id
         self.staff_lang = engine.config.staff_lang
+        self.idle_for = idle_for
+
+    async def nudge_idle(self) -> None:
+        """Remind, once, each client whose intake has waited `idle_for`."""
+        for user_id in self.engine.store.idle_intakes(self.idle_for):
+            if not self.engine.store.claim_nudge(user_id, self.idle_for):
+                continue  # another instance sent it, or the client came back meanwhile
+            nudge = self.engine.nudge(user_id)
+            if nudge:
+                try:
+                    await self._deliver(self.bot, *nudge)
+                except TelegramError as error:
+                    log.warning("idle reminder not delivered: %s", type(error).__name__)
 
     def install(self, app: Application) -> None:
+        self.bot = app.bot
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         app.add_handler(MessageHandler(private, self.on_message))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
@@ -133,21 +155,23 @@ class TelegramFront:
     async def _run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, inp: Input) -> None:
         user, chat = update.effective_user, update.effective_chat
         outcome = self.engine.handle(
-            user_id=user.id, chat_id=chat.id, inp=inp, language_hint=user.language_code
+            user_id=user.id,
+            chat_id=chat.id,
+            inp=inp,
+            language_hint=user.language_code,
+            sender=f"@{user.username}" if user.username else user.full_name,
         )
-        await self._deliver(context, chat.id, outcome)
+        await self._deliver(context.bot, chat.id, outcome)
 
-    async def _deliver(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, out: Outcome
-    ) -> None:
+    async def _deliver(self, bot: Bot, chat_id: int, out: Outcome) -> None:
         for reply in out.replies:
-            await context.bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
+            await bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
             if reply.document:
                 name, content = reply.document
-                await context.bot.send_document(chat_id, InputFile(content, filename=name))
+                await bot.send_document(chat_id, InputFile(content, filename=name))
         for note in out.staff:
             try:
-                sent = await context.bot.send_message(
+                sent = await bot.send_message(
                     self.staff_chat_id, note.text, reply_markup=self._details_button(note.ref)
                 )
             except TelegramError as error:
@@ -159,7 +183,7 @@ class TelegramFront:
                 )
         for edit in out.staff_edits:
             try:
-                await context.bot.edit_message_text(
+                await bot.edit_message_text(
                     edit.text,
                     chat_id=edit.chat_id,
                     message_id=edit.message_id,
@@ -176,7 +200,7 @@ class TelegramFront:
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
-    if reply.buttons:
+    if reply.buttons and not reply.contact_button:
         return InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
@@ -184,8 +208,10 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyK
             ]
         )
     if reply.contact_button:
+        # A message has one keyboard: the other buttons (Back) become keys that send their label.
+        keys = [[KeyboardButton(button.label)] for row in reply.buttons for button in row]
         return ReplyKeyboardMarkup(
-            [[KeyboardButton(reply.contact_button, request_contact=True)]],
+            [[KeyboardButton(reply.contact_button, request_contact=True)], *keys],
             resize_keyboard=True,
             one_time_keyboard=True,
         )
@@ -206,13 +232,13 @@ async def serve_polling(
     app: Application,
     texts: Texts,
     stop: asyncio.Event,
-    daily: Callable[[], object] | None = None,
+    jobs: Sequence[tuple[float, Callable[[], Awaitable[object]]]] = (),
 ) -> None:
     """Poll for updates until `stop` is set, then finish the updates in hand and exit.
 
-    `daily` (the retention purge) runs at start and then once a day.
+    Each of `jobs` (every so many seconds, a coroutine function) runs at start and then again.
     """
-    housekeeping = asyncio.create_task(_every_day(daily)) if daily else None
+    housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
     async with app:
         for lang in LANGUAGES:
             commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
@@ -221,16 +247,16 @@ async def serve_polling(
         await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
         log.info("bot @%s is polling for updates", app.bot.username)
         await stop.wait()
-        if housekeeping:
-            housekeeping.cancel()
+        for task in housekeeping:
+            task.cancel()
         await app.updater.stop()
         await app.stop()
 
 
-async def _every_day(job: Callable[[], object]) -> None:
+async def _every(period: float, job: Callable[[], Awaitable[object]]) -> None:
     while True:
         try:
-            await asyncio.to_thread(job)
-        except Exception:  # a failed purge is retried tomorrow; the bot goes on
-            log.exception("daily housekeeping failed")
-        await asyncio.sleep(24 * 3600)
+            await job()
+        except Exception:  # a failed round is retried next time; the bot goes on
+            log.exception("housekeeping failed")
+        await asyncio.sleep(period)

@@ -5,6 +5,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from dialogs.crisis import CrisisScreen
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
 from dialogs.messages import (
     Button,
@@ -18,7 +19,15 @@ from dialogs.messages import (
     rows,
 )
 from dialogs.parsers import Invalid
-from dialogs.questions import BY_KEY, QUESTIONS, WAY_LABELS, Question, next_key
+from dialogs.questions import (
+    BY_KEY,
+    CRISIS_LABELS,
+    QUESTIONS,
+    WAY_LABELS,
+    Question,
+    next_key,
+    previous_key,
+)
 from dialogs.rights import RightsMixin
 from storage import SlotTaken, Store
 
@@ -32,22 +41,58 @@ NUMBERED = [question.key for question in QUESTIONS if question.key != "time"]
 class IntakeEngine(RightsMixin):
     """Walks a client through QUESTIONS, saving the state in the store after every input."""
 
-    def __init__(self, store: Store, texts: Texts, config: IntakeConfig | None = None):
+    def __init__(
+        self,
+        store: Store,
+        texts: Texts,
+        config: IntakeConfig | None = None,
+        screen: CrisisScreen | None = None,
+    ):
         self.store = store
         self.t = texts
         self.config = config or IntakeConfig()
+        self.screen = screen or CrisisScreen.load(texts.locales_dir / "crisis")
 
     # Entry point
 
     def handle(
-        self, *, user_id: int, chat_id: int, inp: Input, language_hint: str | None = None
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        inp: Input,
+        language_hint: str | None = None,
+        sender: str | None = None,
     ) -> Outcome:
-        """Apply one input from one client and return what to show them and the staff."""
+        """Apply one input from one client and return what to show them and the staff.
+
+        `sender` (e.g. a Telegram @username) only goes into an urgent alert to the staff.
+        """
         saved = self.store.load_conversation(user_id)
         state = State.load(saved) if saved else None
         turn = Turn(user_id, chat_id, pick_language(language_hint), Outcome())
-        if state and state.step not in ("language", "consent", "done"):
+        risk = self.screen.check(inp.value) if inp.kind == "text" else None
+        if state and state.step not in ("language", "consent", "done") and not risk:
             self._check_consent_is_current(state, turn)
+        state = self._dispatch(state, inp, turn)
+        if risk:
+            state = self._crisis(state, risk, turn, sender)
+        if state is None:
+            self.store.delete_conversation(user_id)
+        else:
+            self.store.save_conversation(
+                user_id=user_id,
+                chat_id=chat_id,
+                state=dataclasses.asdict(state),
+                active=state.step != "done",
+            )
+        # Only the kind of input and the step: never what the client wrote, nor who they are.
+        log.debug("handled %s input, now at %s", inp.kind, state.step if state else "no intake")
+        return turn.out
+
+    def _dispatch(self, state: State | None, inp: Input, turn: Turn) -> State | None:
+        if inp.kind == "choice" and inp.value.startswith("crisis:"):
+            return self._crisis_choice(state, inp.value.removeprefix("crisis:"), turn)
         if inp.kind == "command":
             state = self._command(state, inp.value, turn)
         elif inp.kind == "choice" and inp.value.split(":")[0] in ("fix", "erase"):
@@ -65,15 +110,52 @@ class IntakeEngine(RightsMixin):
         else:
             turn.out.replies.append(Reply(self.t(state.lang, "error.not_text")))
             self._ask(state, turn.out)
-        if state is None:
-            self.store.delete_conversation(user_id)
-        else:
-            self.store.save_conversation(
-                user_id=user_id, chat_id=chat_id, state=dataclasses.asdict(state)
+        return state
+
+    # Acute risk
+
+    def _crisis(self, state: State | None, risk: str, turn: Turn, sender: str | None) -> State:
+        """Emergency guidance first, then ask whether to go on; alert the staff once."""
+        state = state or State(lang=turn.hint)
+        lang = state.lang
+        contacts = "".join(f"\n• {contact}" for contact in self.config.crisis_contacts)
+        guidance = self.t(
+            lang, "crisis.guidance", contacts=contacts, practice=self.config.practice_contact
+        )
+        turn.out.replies = [
+            Reply(guidance),
+            self._yes_no(
+                lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
+            ),
+        ]
+        if state.urgent is None:
+            staff = self.config.staff_lang
+            unknown = self.t(staff, "crisis.not_given")
+            turn.out.staff.append(
+                StaffNote(
+                    self.t(
+                        staff,
+                        "staff.urgent_alert",
+                        category=self.t(staff, CRISIS_LABELS[risk]),
+                        name=state.answers.get("name", unknown),
+                        phone=state.answers.get("phone", unknown),
+                        telegram=sender or unknown,
+                    )
+                )
             )
-        # Only the kind of input and the step: never what the client wrote, nor who they are.
-        log.debug("handled %s input, now at %s", inp.kind, state.step if state else "no intake")
-        return turn.out
+            log.warning("urgent alert sent to the staff (%s)", risk)
+        state.urgent = state.urgent or risk
+        return state
+
+    def _crisis_choice(self, state: State | None, value: str, turn: Turn) -> State | None:
+        lang = state.lang if state else turn.hint
+        if value == "yes" and state is not None:
+            if state.step == "done":
+                return self._begin(state, turn, None)
+            self._ask(state, turn.out)
+        else:
+            turn.out.replies.append(Reply(self.t(lang, "crisis.paused")))
+        return state
 
     # Commands
 
@@ -164,6 +246,8 @@ class IntakeEngine(RightsMixin):
             return self._answer_choice(state, question, value, out)
         if question and space == "skip" and value == question.key and question.optional:
             return self._skip(state, question, out)
+        if question and space == "back" and value == question.key:
+            return self._back(state, question, out)
         out.replies.append(Reply(self.t(lang, "error.stale_button")))
         self._ask(state, out)
         return state
@@ -177,6 +261,13 @@ class IntakeEngine(RightsMixin):
             else:
                 state.step = "consent"
         self._ask(state, turn.out)
+        return state
+
+    def _back(self, state: State, question: Question, out: Outcome) -> State:
+        """Return to the previous question; every answer given so far is kept."""
+        state.step = previous_key(question.key) or question.key
+        state.offer = []
+        self._ask(state, out)
         return state
 
     def _skip(self, state: State, question: Question, out: Outcome) -> State:
@@ -261,6 +352,10 @@ class IntakeEngine(RightsMixin):
             return state
         if question.optional and _match(text, [("skip", self.t(lang, "button.skip"))]):
             return self._skip(state, question, out)
+        if self._offers_back(state, question) and _match(
+            text, [("back", self.t(lang, "button.back"))]
+        ):  # the Back key of a reply keyboard arrives as text
+            return self._back(state, question, out)
         if question.parse is None:
             picked = _match(text, self._options(state, question))
             if picked:
@@ -282,6 +377,8 @@ class IntakeEngine(RightsMixin):
             return state
         state.answers[question.key] = value
         state.misses.pop(question.key, None)
+        if question.saved:
+            out.replies.append(Reply(self.t(lang, question.saved, value=value)))
         self._advance(state, question, out)
         return state
 
@@ -352,6 +449,7 @@ class IntakeEngine(RightsMixin):
                 consult_lang=answers["consult_lang"],
                 client_lang=lang,
                 answers=answers,
+                urgent=state.urgent,
             )
         except SlotTaken:
             nearest = self.store.nearest_free(start)
@@ -372,17 +470,24 @@ class IntakeEngine(RightsMixin):
             contact=self.config.practice_contact,
         )
         out.replies.append(Reply(confirmation))
-        out.staff.append(StaffNote(self.staff_text(booked.ref, booked.start, answers), booked.ref))
+        staff_text = self.staff_text(booked.ref, booked.start, answers, state.urgent)
+        out.staff.append(StaffNote(staff_text, booked.ref))
         return State(
             lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
         )
 
-    def staff_text(self, ref: str, start: datetime, answers: dict) -> str:
+    def staff_text(self, ref: str, start: datetime, answers: dict, urgent: str | None) -> str:
         """The staff-group notice of a booking: contact details, never free-text answers."""
         staff = self.config.staff_lang
+        flag = (
+            self.t(staff, "staff.urgent_flag", category=self.t(staff, CRISIS_LABELS[urgent]))
+            + "\n\n"
+            if urgent
+            else ""
+        )
         org = self.store.find_active_org(answers["org"])
         way_label = WAY_LABELS[answers["way"]]
-        return self.t(
+        return flag + self.t(
             staff,
             "staff.new_booking",
             ref=ref,
@@ -394,6 +499,16 @@ class IntakeEngine(RightsMixin):
             phone=answers["phone"],
             email=answers["email"],
         )
+
+    def nudge(self, user_id: int) -> tuple[int, Outcome] | None:
+        """A gentle reminder to an intake left untouched: (chat id, what to send), or None."""
+        saved = self.store.load_conversation(user_id)
+        state = State.load(saved) if saved else None
+        if state is None or state.step == "done":
+            return None
+        out = Outcome([Reply(self.t(state.lang, "idle.nudge"))])
+        self._ask(state, out)
+        return self.store.conversation_chat(user_id), out
 
     # Showing a question
 
@@ -477,8 +592,19 @@ class IntakeEngine(RightsMixin):
             buttons.append([Button("time:back", self.t(lang, "button.other_day"))])
         if question.optional:
             buttons.append([Button(f"skip:{question.key}", self.t(lang, "button.skip"))])
+        if self._offers_back(state, question):
+            buttons.append([Button(f"back:{question.key}", self.t(lang, "button.back"))])
         contact = self.t(lang, "button.share_phone") if question.accepts_contact else None
         return Reply(text, buttons, contact)
+
+    def _offers_back(self, state: State, question: Question) -> bool:
+        # From the summary an answer is changed in place; "Another day" is the time's Back.
+        return (
+            not state.editing
+            and not state.correcting
+            and question.key != "time"
+            and previous_key(question.key) is not None
+        )
 
     def _options(self, state: State, question: Question) -> list[tuple[str, str]]:
         """(id, label) of each button a question offers right now."""

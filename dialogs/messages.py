@@ -76,6 +76,7 @@ class State:
     resume: str | None = None  # where to go on after agreeing to a changed notice
     correcting: str | None = None  # an answer being corrected from /mydata
     booking_ref: str | None = None
+    urgent: str | None = None  # crisis category noticed in this intake; marks the booking
 
     @classmethod
     def load(cls, data: dict) -> "State":
@@ -93,6 +94,7 @@ class IntakeConfig:
     staff_ids: frozenset[int] = frozenset()  # Telegram users allowed to open a client's details
     abandoned_intake_days: int = 30
     booking_retention_days: int = 365
+    crisis_contacts: tuple[str, ...] = ()  # shown with 112 when a message suggests acute risk
 
 
 def rows(buttons: list[Button], columns: int) -> list[list[Button]]:

@@ -38,6 +38,7 @@ class Question:
     help: str | None = None
     stop_below: int | None = None  # numeric answers under this end the intake (after a confirm)
     edit_from: str | None = None  # editing this answer starts at another question
+    saved: str | None = None  # message id confirming the answer as understood, e.g. a number
     columns: int = 2
 
 
@@ -66,7 +67,15 @@ QUESTIONS: tuple[Question, ...] = (
         ),
     ),
     Question("age", _("ask.age"), _("label.age"), parse=parse_age, stop_below=18),
-    Question("phone", _("ask.phone"), _("label.phone"), parse=parse_phone, accepts_contact=True),
+    # The confirmation also takes away the "share my number" keyboard before the next question.
+    Question(
+        "phone",
+        _("ask.phone"),
+        _("label.phone"),
+        parse=parse_phone,
+        accepts_contact=True,
+        saved=_("saved.phone"),
+    ),
     Question("email", _("ask.email"), _("label.email"), parse=parse_email),
     Question("city", _("ask.city"), _("label.city"), parse=parse_city),
     Question("reason", _("ask.reason"), _("label.reason"), parse=parse_reason),
@@ -91,6 +100,24 @@ WAY_LABELS = {
     "chat": _("way.chat"),
     "in_person": _("way.in_person"),
 }
+
+# What the staff are told a risk was about.
+CRISIS_LABELS = {
+    "suicide": _("crisis.category.suicide"),
+    "self_harm": _("crisis.category.self_harm"),
+    "harm_others": _("crisis.category.harm_others"),
+    "abuse": _("crisis.category.abuse"),
+}
+
+
+def previous_key(key: str) -> str | None:
+    """The question before `key` (its first part, for a two-part one), or None for the first."""
+    keys = [question.key for question in QUESTIONS]
+    index = keys.index(key)
+    if index == 0:
+        return None
+    before = BY_KEY[keys[index - 1]]
+    return before.edit_from or before.key
 
 
 def next_key(key: str) -> str:

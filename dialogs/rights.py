@@ -83,7 +83,9 @@ class RightsMixin:
                     StaffEdit(
                         booking.staff_chat_id,
                         booking.staff_message_id,
-                        self.staff_text(booking.ref, booking.start, booking.answers),
+                        self.staff_text(
+                            booking.ref, booking.start, booking.answers, booking.urgent
+                        ),
                         booking.ref,
                     )
                 )

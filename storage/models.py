@@ -25,6 +25,8 @@ class Conversation(SQLModel, table=True):
     chat_id: int
     state: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of engine.State
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+    active: bool = True  # an intake in progress (not finished, declined or cancelled)
+    nudged_at: datetime | None = None  # when the one reminder to continue was sent
 
 
 class Booking(SQLModel, table=True):
@@ -52,6 +54,7 @@ class Booking(SQLModel, table=True):
     client_lang: str = Field(max_length=8)
     answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the answers
     created_at: datetime = Field(default_factory=utcnow)
+    urgent: str | None = Field(default=None, max_length=32)  # crisis category noticed, if any
     staff_chat_id: int | None = None  # where the staff notification is, to edit it later
     staff_message_id: int | None = None
 

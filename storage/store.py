@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -52,6 +52,7 @@ class BookingView:
     staff_chat_id: int | None
     staff_message_id: int | None
     created_at: datetime
+    urgent: str | None
 
 
 class Store:
@@ -125,14 +126,50 @@ class Store:
             row = session.get(Conversation, user_id)
             return self._open(row.state) if row else None
 
-    def save_conversation(self, *, user_id: int, chat_id: int, state: dict) -> None:
+    def save_conversation(
+        self, *, user_id: int, chat_id: int, state: dict, active: bool = True
+    ) -> None:
         with Session(self.engine) as session:
             row = session.get(Conversation, user_id) or Conversation(
                 user_id=user_id, chat_id=chat_id, state=""
             )
             row.chat_id, row.state, row.updated_at = chat_id, self._seal(state), utcnow()
+            row.active, row.nudged_at = active, None
             session.add(row)
             session.commit()
+
+    def conversation_chat(self, user_id: int) -> int:
+        with Session(self.engine) as session:
+            return session.get(Conversation, user_id).chat_id
+
+    def idle_intakes(self, idle_for: timedelta) -> list[int]:
+        """Clients whose intake has waited `idle_for` without a reminder yet."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Conversation.user_id).where(
+                        Conversation.active,
+                        Conversation.nudged_at.is_(None),
+                        Conversation.updated_at < self.clock() - idle_for,
+                    )
+                )
+            )
+
+    def claim_nudge(self, user_id: int, idle_for: timedelta) -> bool:
+        """Mark the reminder as sent; False if another process claimed it first."""
+        with Session(self.engine) as session:
+            claimed = session.execute(
+                update(Conversation)
+                .where(
+                    Conversation.user_id == user_id,
+                    Conversation.active,
+                    Conversation.nudged_at.is_(None),
+                    Conversation.updated_at < self.clock() - idle_for,
+                )
+                .values(nudged_at=self.clock())
+            ).rowcount
+            session.commit()
+            return claimed == 1
 
     def delete_conversation(self, user_id: int) -> None:
         with Session(self.engine) as session:
@@ -182,6 +219,7 @@ class Store:
         consult_lang: str,
         client_lang: str,
         answers: dict,
+        urgent: str | None = None,
     ) -> BookedSlot:
         """Book `start` atomically; raise SlotTaken when someone else holds it."""
         if not self.schedule.is_bookable(start, self.clock()):
@@ -199,6 +237,7 @@ class Store:
                 consult_lang=consult_lang,
                 client_lang=client_lang,
                 answers=self._seal(answers),
+                urgent=urgent,
             )
             with Session(self.engine) as session:
                 session.add(booking)
@@ -248,6 +287,7 @@ class Store:
             staff_chat_id=row.staff_chat_id,
             staff_message_id=row.staff_message_id,
             created_at=row.created_at,
+            urgent=row.urgent,
         )
 
     def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:
