@@ -119,16 +119,16 @@ class TelegramFront:
             await query.answer()
             return
         answer, details = self.engine.staff_details(ref=ref, staff_user_id=query.from_user.id)
-        if details is not None:
-            try:
-                await context.bot.send_message(query.from_user.id, details)
-            except Forbidden:  # they never opened a private chat with the bot
-                answer, details = self.t(self.staff_lang, "staff.open_private_chat"), None
-        if details is not None:
+        try:
+            for part in details:
+                await context.bot.send_message(query.from_user.id, part)
+        except Forbidden:  # they never opened a private chat with the bot
+            answer, details = self.t(self.staff_lang, "staff.open_private_chat"), []
+        if details:
             self.engine.record_details_access(
                 ref=ref, staff_user_id=query.from_user.id, staff_name=query.from_user.full_name
             )
-        await query.answer(answer, show_alert=details is None)
+        await query.answer(answer, show_alert=not details)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In a group, say the intake happens in private; never run it there."""

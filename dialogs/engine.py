@@ -74,7 +74,11 @@ class IntakeEngine(RightsMixin):
         risk = self.screen.check(inp.value) if inp.kind == "text" else None
         if state and state.step not in ("language", "consent", "done") and not risk:
             self._check_consent_is_current(state, turn)
-        state = self._dispatch(state, inp, turn)
+        # A message showing risk answers only a free-text question; "my husband beats me" is
+        # not a name.
+        question = BY_KEY.get(state.step) if state else None
+        if not risk or (question and question.free_text and not state.correcting):
+            state = self._dispatch(state, inp, turn)
         if risk:
             state = self._crisis(state, risk, turn, sender)
         if state is None:

@@ -100,3 +100,22 @@ class IntakeConfig:
 def rows(buttons: list[Button], columns: int) -> list[list[Button]]:
     """Lay buttons out `columns` to a row."""
     return [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+
+
+MESSAGE_LIMIT = 4096  # characters in one Telegram message
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut a long text into messages at line ends (inside a line only if one line is longer)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*parts, current] if current else parts

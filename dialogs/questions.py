@@ -39,6 +39,7 @@ class Question:
     stop_below: int | None = None  # numeric answers under this end the intake (after a confirm)
     edit_from: str | None = None  # editing this answer starts at another question
     saved: str | None = None  # message id confirming the answer as understood, e.g. a number
+    free_text: bool = False  # the client's own words: kept even when they show a risk
     columns: int = 2
 
 
@@ -78,7 +79,7 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question("email", _("ask.email"), _("label.email"), parse=parse_email),
     Question("city", _("ask.city"), _("label.city"), parse=parse_city),
-    Question("reason", _("ask.reason"), _("label.reason"), parse=parse_reason),
+    Question("reason", _("ask.reason"), _("label.reason"), parse=parse_reason, free_text=True),
     Question("way", _("ask.way"), _("label.way"), options="ways", columns=3),
     Question(
         "consult_lang", _("ask.consult_lang"), _("label.consult_lang"), options="consult_langs"
@@ -88,7 +89,9 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "experience", _("ask.experience"), _("label.experience"), choices=YES_NO, optional=True
     ),
-    Question("notes", _("ask.notes"), _("label.notes"), parse=parse_notes, optional=True),
+    Question(
+        "notes", _("ask.notes"), _("label.notes"), parse=parse_notes, optional=True, free_text=True
+    ),
 )
 
 BY_KEY = {question.key: question for question in QUESTIONS}

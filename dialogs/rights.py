@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from dialogs.i18n import _
-from dialogs.messages import Button, Input, Reply, StaffEdit, State, Turn, rows
+from dialogs.messages import Button, Input, Reply, StaffEdit, State, Turn, rows, split_message
 from dialogs.questions import BY_KEY, QUESTIONS
 
 if TYPE_CHECKING:
@@ -16,7 +16,6 @@ log = logging.getLogger(__name__)
 
 CORRECTABLE = ("name", "phone", "email", "city")
 STATUS_LABELS = {"booked": _("status.booked"), "cancelled": _("status.cancelled")}
-DETAILS_SNIPPET = 1800  # two long free-text answers and the rest still fit one message
 MYDATA_SNIPPET = 200
 
 
@@ -191,25 +190,25 @@ class RightsMixin:
 
     def staff_details(
         self: "IntakeEngine", *, ref: str, staff_user_id: int
-    ) -> tuple[str, str | None]:
-        """(what to answer on the button, the full intake to send in private, or None)."""
+    ) -> tuple[str, list[str]]:
+        """(what to answer on the button, the full intake in messages to send in private)."""
         staff = self.config.staff_lang
         if staff_user_id not in self.config.staff_ids:
-            return self.t(staff, "staff.not_authorized"), None
+            return self.t(staff, "staff.not_authorized"), []
         booking = self.store.booking(ref)
         if booking is None or not booking.answers:
-            return self.t(staff, "staff.details_gone"), None
+            return self.t(staff, "staff.details_gone"), []
         state = State(lang=staff, answers=booking.answers)
         lines = [
             self.t(staff, "staff.details_title", ref=ref, when=self.t.when(booking.start, staff)),
             "",
         ]
         lines += [
-            f"{self.t(staff, q.label)}: {self.shown(state, q, DETAILS_SNIPPET)}"
+            f"{self.t(staff, q.label)}: {self.shown(state, q, limit=None)}"
             for q in QUESTIONS
             if q.label and q.key != "time"
         ]
-        return self.t(staff, "staff.details_sent"), "\n".join(lines)
+        return self.t(staff, "staff.details_sent"), split_message("\n".join(lines))
 
     def record_details_access(
         self: "IntakeEngine", *, ref: str, staff_user_id: int, staff_name: str

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.crypto import Cipher
-from storage.models import Booking, ConsentRecord, Conversation, Organization, StaffAccess, utcnow
+from storage.models import Booking, ConsentRecord, Conversation, Organization, StaffAccess
 from storage.schedule import Schedule, SlotTaken
 
 # No 0/O, 1/I/L: a reference is read aloud over the phone.
@@ -133,7 +133,7 @@ class Store:
             row = session.get(Conversation, user_id) or Conversation(
                 user_id=user_id, chat_id=chat_id, state=""
             )
-            row.chat_id, row.state, row.updated_at = chat_id, self._seal(state), utcnow()
+            row.chat_id, row.state, row.updated_at = chat_id, self._seal(state), self.clock()
             row.active, row.nudged_at = active, None
             session.add(row)
             session.commit()

@@ -1,0 +1,179 @@
+"""Crisis screening: phrases that must match, everyday phrases that must not, and the flow."""
+
+from pathlib import Path
+
+import pytest
+
+import locales
+from dialogs.crisis import CrisisScreen, fold
+from tests.driver import EngineClient
+
+SCREEN = CrisisScreen.load(Path(locales.__file__).parent / "crisis")
+
+MUST_MATCH = {
+    "suicide": [
+        "Мисля за самоубийство",
+        "Понякога искам да умра",
+        "Не искам да живея повече",
+        "Ще се самоубия",
+        "САМОУБИЯ",
+        "самоуби́йство",  # a stress mark
+        "Иска ми се просто да умра",
+        "Няма смисъл да живея",
+        "mislq za samoubiistvo",  # Bulgarian in Latin letters
+        "6te se samoubiq",
+        "iskam da umra",
+        "ne iskam da jiveq",
+        "ne iskam da zhiveya",
+        "I want to kill myself",
+        "i wanna die",
+        "Sometimes I think about suicide",
+        "I want to end my life",
+        "I'd be better off dead",
+        "I REALLY want to die",
+        "I dont want to live anymore",
+        "I want to kil myself",  # misspellings
+        "thinking about sucide",
+        "suicidal thoughts every night",
+    ],
+    "self_harm": [
+        "Нарязах се снощи",
+        "режа се от месеци",
+        "narqzah se snoshti",
+        "I've been cutting myself",
+        "I hurt myself on purpose",
+        "self-harm",
+    ],
+    "harm_others": [
+        "Искам да убия някого",
+        "iskam da ubiq nqkogo",
+        "I'm going to hurt someone",
+        "I want to kill him",
+    ],
+    "abuse": [
+        "Мъжът ми ме бие",
+        "muzhat mi me bie",
+        "Изнасилиха ме",
+        "my husband beats me",
+        "he hits me when he drinks",
+        "I was raped",
+        "there is domestic violence at home",
+    ],
+}
+
+MUST_NOT_MATCH = [
+    "This commute is killing me",
+    "I could kill for a coffee right now",
+    "I'm dying to get started",
+    "My phone died yesterday",
+    "I nearly died laughing",
+    "I cut my hair short",
+    "My back hurts when I sit",
+    "It beats me why this happens",
+    "I want to live a calmer life",
+    "We killed time at the airport",
+    "I'm dead tired after work",
+    "Self-help books did not help",
+    "I hit a wall at work",
+    "Умирам от смях",
+    "Шефът ще ме убие, ако закъснея",
+    "Режа хляба на филии",
+    "Искам да живея по-спокойно",
+    "Телефонът ми умря",
+    "Децата ме бият на шах",
+    "Убиват ме тези задръствания",
+    "umiram ot smqh",
+    "shefat 6te me ubie ako zakasneq",
+    "Искам да се науча да казвам не",
+    "Тревожа се за работата и не спя добре",
+]
+
+
+@pytest.mark.parametrize(
+    ("category", "text"), [(c, t) for c, texts in MUST_MATCH.items() for t in texts]
+)
+def test_phrases_of_acute_risk_are_recognized(category, text):
+    assert SCREEN.check(text) == category
+
+
+@pytest.mark.parametrize("text", MUST_NOT_MATCH)
+def test_everyday_phrases_with_the_same_words_are_not(text):
+    assert SCREEN.check(text) is None
+
+
+def test_folding_treats_cyrillic_and_its_latin_spellings_alike():
+    assert fold("Ще се самоубия") == fold("6te se samoubiq") == fold("shte se samoubia")
+    assert fold("Живея") == fold("jiveq") == fold("zhiveya")
+
+
+def test_the_practice_can_add_phrases(tmp_path):
+    (tmp_path / "extra.txt").write_text("[abuse]\nзаключва ме вкъщи\n", encoding="utf-8")
+    screen = CrisisScreen.load(tmp_path)
+    assert screen.check("Мъжът ми заключва ме вкъщи всяка вечер") == "abuse"
+    (tmp_path / "broken.txt").write_text("no category yet\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        CrisisScreen.load(tmp_path)
+
+
+def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(client, store):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.say("Maria Ivanova")
+    client.press("gender:woman")
+    client.say("I just want to die")
+    assert "112" in client.last.replies[0].text
+    assert client.buttons() == ["crisis:yes", "crisis:no"]
+    [alert] = client.staff
+    assert "СПЕШНО" in alert and "самоубийство" in alert and "Maria Ivanova" in alert
+    assert "want to die" not in alert  # never the client's own words in the group
+    client.say("no really, I want to die")
+    assert len(client.staff) == 1  # one alert per intake
+    client.press("crisis:yes")
+    assert "How old are you?" in client.reply.text  # the question they were at
+    client.say("34")
+    client.say("0888 123 456")
+    client.say("m@example.com")
+    client.say("Sofia")
+    client.say("Everything feels hopeless and I want to end my life.")
+    assert client.state()["answers"]["reason"].startswith("Everything")  # the answer is kept
+    client.press("crisis:yes")
+    assert "How would you prefer" in client.reply.text
+
+
+def test_a_booking_after_a_risk_is_marked_urgent_for_the_staff(client):
+    client.answer_until_summary("en", reason="I keep thinking about suicide lately.")
+    client.press("crisis:yes")
+    client.press("book:confirm")
+    assert client.staff[-1].startswith("⚠️ СПЕШНО")
+    assert "thinking about" not in client.staff[-1]  # the flag, not the client's words
+
+
+def test_a_first_message_showing_risk_is_answered_and_alerted_without_an_intake(client):
+    client.say("Не искам да живея повече")
+    assert "112" in client.last.replies[0].text
+    assert "СПЕШНО" in client.staff[0] and "още не е дадено" in client.staff[0]
+    client.press("crisis:yes")
+    assert "На какъв език" in client.reply.text
+
+
+def test_not_now_keeps_the_answers_and_says_how_to_come_back(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    client.say("acme")
+    client.say("my husband beats me")
+    client.press("crisis:no")
+    assert "/start" in client.text and "112" in client.text
+    assert client.state()["answers"] == {"org": "ACME"}
+
+
+def test_crisis_contacts_from_configuration_are_shown(store, texts):
+    from dialogs.engine import IntakeEngine
+    from dialogs.messages import IntakeConfig
+
+    engine = IntakeEngine(store, texts, IntakeConfig(crisis_contacts=("Crisis line: 0800 00 000",)))
+    client = EngineClient(engine, 5)
+    client.say("I want to kill myself")
+    assert "• Crisis line: 0800 00 000" in client.last.replies[0].text
