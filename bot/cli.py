@@ -6,15 +6,19 @@ import logging
 import os
 import signal
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from dialogs.crisis import CrisisScreen
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
+from dialogs.questions import WAY_LABELS
 from storage import Store, open_database
 from storage.crypto import Cipher, generate_key
 
@@ -58,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates on a web server at WEBHOOK_LISTEN:WEBHOOK_PORT (behind a reverse "
+        "proxy serving WEBHOOK_URL) instead of polling; also serves /healthz and /metrics",
+    )
     run.set_defaults(action=_run)
 
     chat = commands.add_parser(
@@ -81,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     disable.add_argument("code")
     disable.set_defaults(action=_org_disable)
 
+    _staff_commands(commands)
+
     purge = commands.add_parser(
         "purge",
         help="apply the retention rules now (the running bot also does it daily)",
@@ -103,20 +115,155 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _staff_commands(commands) -> None:
+    staff = commands.add_parser(
+        "staff",
+        help="manage consultants: their languages, ways, hours and time off",
+        description="Without any consultant, the practice's OPENING_HOURS form one team "
+        "calendar. With consultants, each has their own hours, and a slot is offered when a "
+        "consultant who speaks the client's language and offers their way is free.",
+    )
+    actions = staff.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add a consultant")
+    add.add_argument("name")
+    add.add_argument(
+        "--telegram-id",
+        type=int,
+        required=True,
+        help="their Telegram user id (lets them confirm bookings)",
+    )
+    add.add_argument("--languages", default="bg,en", help="e.g. bg,en (default)")
+    add.add_argument("--ways", default="video,phone,chat", help="e.g. video,phone")
+    add.add_argument(
+        "--hours",
+        default="mon-fri 08:00-20:00",
+        help='weekly hours, e.g. "mon-thu 09:00-17:00; fri 09:00-13:00"',
+    )
+    add.set_defaults(action=_staff_add)
+    actions.add_parser("list", help="list consultants").set_defaults(action=_staff_list)
+    hours = actions.add_parser("hours", help="set a consultant's weekly hours")
+    hours.add_argument("id", type=int)
+    hours.add_argument("hours")
+    hours.set_defaults(action=_staff_hours)
+    off = actions.add_parser("timeoff", help="block a consultant's time, e.g. a holiday")
+    off.add_argument("id", type=int)
+    off.add_argument("start", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, the practice's time")
+    off.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
+    off.add_argument("--note", default="")
+    off.set_defaults(action=_staff_timeoff)
+    remove = actions.add_parser("remove", help="stop offering a consultant's time")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(action=_staff_remove)
+
+
+def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    try:
+        for code in args.languages.split(","):
+            Locale.parse(code)
+        unknown = set(args.ways.split(",")) - set(WAY_LABELS)
+        if unknown:
+            raise ValueError(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAY_LABELS)}")
+        consultant = store.add_consultant(
+            name=args.name,
+            telegram_user_id=args.telegram_id,
+            languages=args.languages,
+            ways=args.ways,
+            hours=args.hours,
+        )
+    except (ValueError, UnknownLocaleError, IntegrityError) as error:
+        print(f"intake-bot: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(f"added consultant {consultant.id}: {consultant.name}")
+    return 0
+
+
+def _staff_list(_args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    consultants = store.consultants(active_only=False)
+    if not consultants:
+        print(f"no consultants: one team calendar with OPENING_HOURS ({settings.opening_hours})")
+    for c in consultants:
+        state = "active" if c.active else "removed"
+        print(
+            f"{c.id}\t{c.name}\ttelegram {c.telegram_user_id}\t{','.join(c.languages)}\t"
+            f"{','.join(c.ways)}\t{c.hours}\t{state}"
+        )
+    return 0
+
+
+def _staff_hours(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    try:
+        done = store.set_consultant_hours(args.id, args.hours)
+    except ValueError as error:
+        print(f"intake-bot: {error}", file=sys.stderr)
+        return 2
+    return 0 if done else _no_consultant(args.id)
+
+
+def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    tz = ZoneInfo(settings.timezone)
+    try:
+        start = _moment(args.start, tz, end=False)
+        end = _moment(args.end, tz, end=True)
+        if not any(c.id == args.id for c in store.consultants()):
+            return _no_consultant(args.id)
+        store.add_time_off(args.id, start, end, args.note)
+    except ValueError as error:
+        print(f"intake-bot: {error}", file=sys.stderr)
+        return 2
+    print(f"time off for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A local date (a whole day: its start, or the next day's start for an end) or time."""
+    if "T" in text:
+        return datetime.fromisoformat(text).replace(tzinfo=tz)
+    day = datetime.fromisoformat(text).replace(tzinfo=tz)
+    return day + timedelta(days=1) if end else day
+
+
+def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:
+    store, _engine, _texts = build_engine(settings)
+    if not store.remove_consultant(args.id):
+        return _no_consultant(args.id)
+    print(f"removed consultant {args.id}; their bookings stay")
+    return 0
+
+
+def _no_consultant(consultant_id: int) -> int:
+    print(f"intake-bot: no consultant with id {consultant_id}", file=sys.stderr)
+    return 1
+
+
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
-    store = Store(open_database(settings.database_url), settings.schedule(), settings.cipher())
+    store = Store(
+        open_database(settings.database_url),
+        settings.schedule(),
+        settings.cipher(),
+        reminder_hours=settings.reminder_hours,
+    )
     texts = Texts()
     screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
     return store, IntakeEngine(store, texts, settings.intake(), screen), texts
 
 
-def _run(_args: argparse.Namespace, settings: Settings) -> int:
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.telegram import TelegramFront, build_application, serve_polling
 
-    for name, value in (
+    required = [
         ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
         ("STAFF_CHAT_ID", settings.staff_chat_id),
-    ):
+    ]
+    if args.webhook:
+        required += [
+            ("WEBHOOK_URL", settings.webhook_url),
+            ("WEBHOOK_SECRET", settings.webhook_secret),
+        ]
+    for name, value in required:
         if value is None:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
@@ -124,11 +271,19 @@ def _run(_args: argparse.Namespace, settings: Settings) -> int:
     front = TelegramFront(
         engine, texts, settings.staff_chat_id, timedelta(hours=settings.idle_reminder_hours)
     )
+    purge = _purger(store, settings)
+    jobs = [
+        (24 * 3600, lambda: asyncio.to_thread(purge)),
+        (600, front.nudge_idle),
+        (30, front.send_reminders),
+    ]
+    if args.webhook:
+        from bot.webhook import run_webhook
+
+        return run_webhook(settings, store, front, texts, jobs)
     app = build_application(
         front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
     )
-    purge = _purger(store, settings)
-    jobs = [(24 * 3600, lambda: asyncio.to_thread(purge)), (600, front.nudge_idle)]
     asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop, jobs)))
     return 0
 

@@ -1,11 +1,14 @@
 """Settings from environment variables or a .env file (pydantic-settings)."""
 
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +20,11 @@ from storage import Schedule, parse_weekly_hours
 from storage.crypto import Cipher, DataKeyError, load_cipher
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram's setWebhook accepts
+_PLACEHOLDERS = {"changeme", "changethis", "secret", "password", "yoursecret", "webhooksecret"}
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_WEBHOOK_PATH = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
+_WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts webhooks to
 
 
 def _split(value: object) -> object:
@@ -36,8 +44,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///intake.db"
     timezone: str = "Europe/Sofia"
     opening_hours: str = "mon-fri 08:00-20:00"
-    slot_minutes: int = Field(60, ge=10, le=480)
-    booking_horizon_days: int = Field(14, ge=1, le=365)
+    session_minutes: int = Field(50, ge=10, le=480)
+    buffer_minutes: int = Field(10, ge=0, le=240)
+    booking_horizon_days: int = Field(21, ge=1, le=365)
+    public_holidays: str = "BG"  # a country code for the holidays package, or "none"
+    reminder_hours: Annotated[tuple[float, ...], NoDecode] = (24, 1)
     min_notice_hours: float = Field(12, ge=0, le=24 * 30)
     consultation_ways: Annotated[tuple[str, ...], NoDecode] = ("video", "phone", "chat")
     consultation_languages: Annotated[tuple[str, ...], NoDecode] = ("bg", "en")
@@ -53,6 +64,56 @@ class Settings(BaseSettings):
     idle_reminder_hours: float = Field(24, gt=0, le=24 * 30)
     crisis_contacts: Annotated[tuple[str, ...], NoDecode] = ()
     crisis_phrases_dir: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(8080, ge=1, le=65535)
+    webhook_path: str = "/telegram"
+    webhook_max_connections: int = Field(40, ge=1, le=100)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            try:
+                port = parts.port or 443
+            except ValueError:  # not a number, or out of range
+                port = 0
+            if parts.scheme != "https" or not parts.hostname or port not in _WEBHOOK_PORTS:
+                raise ValueError(
+                    "expected the public https URL Telegram posts to, on port 443, 80, 88 or "
+                    "8443, e.g. https://bot.example.org/telegram"
+                )
+        return url
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None:
+            value = secret.get_secret_value()
+            if not _WEBHOOK_SECRET.match(value):
+                raise ValueError("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+            if value.lower().replace("_", "").replace("-", "") in _PLACEHOLDERS:
+                raise ValueError("replace the placeholder with a random secret")
+        return secret
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, host: str) -> str:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            if not _HOSTNAME.match(host):
+                raise ValueError("expected an address to listen on, e.g. 127.0.0.1") from None
+        return host
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, path: str) -> str:
+        if not _WEBHOOK_PATH.match(path) or path in ("/healthz", "/metrics"):
+            raise ValueError("expected a path like /telegram (not /healthz or /metrics)")
+        return path
 
     @field_validator("crisis_contacts", mode="before")
     @classmethod
@@ -72,6 +133,21 @@ class Settings(BaseSettings):
             except (OSError, ValueError) as error:
                 raise ValueError(str(error)) from None
         return folder
+
+    @field_validator("reminder_hours", mode="before")
+    @classmethod
+    def _reminders(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("public_holidays")
+    @classmethod
+    def _holidays(cls, code: str) -> str:
+        if code.lower() != "none":
+            try:
+                holidays.country_holidays(code)
+            except NotImplementedError:
+                raise ValueError(f"no public holidays known for {code!r}; or use none") from None
+        return code
 
     @field_validator("staff_user_ids", mode="before")
     @classmethod
@@ -136,8 +212,12 @@ class Settings(BaseSettings):
         return Schedule(
             hours=parse_weekly_hours(self.opening_hours),
             tz=ZoneInfo(self.timezone),
-            slot_minutes=self.slot_minutes,
+            session_minutes=self.session_minutes,
+            buffer_minutes=self.buffer_minutes,
             horizon_days=self.booking_horizon_days,
+            holiday_country=None
+            if self.public_holidays.lower() == "none"
+            else self.public_holidays,
             min_notice=timedelta(hours=self.min_notice_hours),
         )
 

@@ -30,7 +30,7 @@ from telegram.ext import (
 
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
-from dialogs.messages import Input, Outcome, Reply
+from dialogs.messages import Button, Input, Outcome, Reply, split_message
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,11 @@ COMMANDS = {
     "mydata": _("command.mydata"),
     "deletedata": _("command.deletedata"),
     "withdraw": _("command.withdraw"),
+    "mybooking": _("command.mybooking"),
 }
-PRIVATE_ONLY = ("mydata", "deletedata", "withdraw")
+PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+CAPTION_LIMIT = 1024  # characters in a document's caption
 
 
 class TelegramFront:
@@ -112,9 +114,20 @@ class TelegramFront:
                 await query.edit_message_reply_markup(reply_markup=None)
 
     async def on_staff_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Details: send the full intake privately to an authorized staff member, and log it."""
+        """Confirm, Decline or Details on a booking in the staff group."""
         query = update.callback_query
         space, _sep, ref = (query.data or "").partition(":")
+        if space == "staff":
+            action, _sep, ref = ref.partition(":")
+            answer, outcome = self.engine.staff_action(
+                ref=ref,
+                action=action,
+                staff_user_id=query.from_user.id,
+                staff_name=query.from_user.full_name,
+            )
+            await query.answer(answer, show_alert=not (outcome.staff_edits or outcome.to_clients))
+            await self._deliver(context.bot, None, outcome)
+            return
         if space != "details":
             await query.answer()
             return
@@ -131,9 +144,15 @@ class TelegramFront:
         await query.answer(answer, show_alert=not details)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In a group, say the intake happens in private; never run it there."""
+        """In the staff group, /agenda; elsewhere, say the intake happens in private."""
         lang = pick_language(update.effective_user.language_code)
-        command = update.effective_message.text.split()[0][1:].split("@")[0].lower()
+        words = update.effective_message.text.split()
+        command = words[0][1:].split("@")[0].lower()
+        if command == "agenda" and update.effective_chat.id == self.staff_chat_id:
+            agenda = self.engine.agenda(words[1] if len(words) > 1 else "")
+            for part in split_message(agenda):
+                await update.effective_message.reply_text(part)
+            return
         message = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
         await update.effective_message.reply_text(self.t(lang, message, bot=context.bot.username))
 
@@ -163,16 +182,18 @@ class TelegramFront:
         )
         await self._deliver(context.bot, chat.id, outcome)
 
-    async def _deliver(self, bot: Bot, chat_id: int, out: Outcome) -> None:
+    async def _deliver(self, bot: Bot, chat_id: int | None, out: Outcome) -> None:
         for reply in out.replies:
-            await bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
-            if reply.document:
-                name, content = reply.document
-                await bot.send_document(chat_id, InputFile(content, filename=name))
+            await self._send(bot, chat_id, reply)
+        for client_chat, reply in out.to_clients:
+            try:
+                await self._send(bot, client_chat, reply)
+            except TelegramError as error:
+                log.warning("message to a client not delivered: %s", type(error).__name__)
         for note in out.staff:
             try:
                 sent = await bot.send_message(
-                    self.staff_chat_id, note.text, reply_markup=self._details_button(note.ref)
+                    self.staff_chat_id, note.text, reply_markup=_inline(note.buttons)
                 )
             except TelegramError as error:
                 log.error("staff notification failed: %s", type(error).__name__)
@@ -187,26 +208,50 @@ class TelegramFront:
                     edit.text,
                     chat_id=edit.chat_id,
                     message_id=edit.message_id,
-                    reply_markup=self._details_button(edit.ref),
+                    reply_markup=_inline(edit.buttons),
                 )
             except TelegramError as error:
                 log.error("staff message edit failed: %s", type(error).__name__)
 
-    def _details_button(self, ref: str | None) -> InlineKeyboardMarkup | None:
-        if ref is None:
-            return None
-        label = self.t(self.staff_lang, "staff.details_button")
-        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"details:{ref}")]])
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        if reply.document and len(reply.text) <= CAPTION_LIMIT:  # one message, not two
+            name, content = reply.document
+            await bot.send_document(
+                chat_id,
+                InputFile(content, filename=name),
+                caption=reply.text,
+                reply_markup=_markup(reply),
+            )
+            return
+        await bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
+        if reply.document:
+            name, content = reply.document
+            await bot.send_document(chat_id, InputFile(content, filename=name))
+
+    async def send_reminders(self) -> None:
+        """Send each due reminder once; a restart neither loses nor repeats one."""
+        for reminder_id, booking, _hours in self.engine.store.claim_due_reminders():
+            try:
+                await self._send(self.bot, booking.chat_id, self.engine.reminder(booking))
+            except Forbidden:
+                log.info("a reminder could not be delivered: the client blocked the bot")
+            except TelegramError as error:
+                log.warning("reminder not delivered, will retry: %s", type(error).__name__)
+                continue  # the claim lapses and another round sends it
+            self.engine.store.reminder_sent(reminder_id)
+
+
+def _inline(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
     if reply.buttons and not reply.contact_button:
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                for row in reply.buttons
-            ]
-        )
+        return _inline(reply.buttons)
     if reply.contact_button:
         # A message has one keyboard: the other buttons (Back) become keys that send their label.
         keys = [[KeyboardButton(button.label)] for row in reply.buttons for button in row]

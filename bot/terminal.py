@@ -7,7 +7,7 @@ from dialogs.i18n import Texts, pick_language
 from dialogs.messages import Button, Input, Outcome
 from storage import Store
 
-TERMINAL_USER = 0  # Telegram user ids start at 1, so the terminal client never clashes
+TERMINAL_USER = -1  # Telegram user ids are positive and 0 marks erased data: no clash
 DEMO_CODE = "DEMO"
 
 

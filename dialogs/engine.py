@@ -5,6 +5,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
+from dialogs.bookings import BookingMixin
 from dialogs.crisis import CrisisScreen
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
 from dialogs.messages import (
@@ -38,7 +39,7 @@ SUMMARY_SNIPPET = 300  # long free-text answers are shortened in the summary
 NUMBERED = [question.key for question in QUESTIONS if question.key != "time"]
 
 
-class IntakeEngine(RightsMixin):
+class IntakeEngine(RightsMixin, BookingMixin):
     """Walks a client through QUESTIONS, saving the state in the store after every input."""
 
     def __init__(
@@ -97,6 +98,8 @@ class IntakeEngine(RightsMixin):
     def _dispatch(self, state: State | None, inp: Input, turn: Turn) -> State | None:
         if inp.kind == "choice" and inp.value.startswith("crisis:"):
             return self._crisis_choice(state, inp.value.removeprefix("crisis:"), turn)
+        if inp.kind == "choice" and inp.value.startswith("mybooking:"):
+            return self._booking_choice(state, inp.value, turn)
         if inp.kind == "command":
             state = self._command(state, inp.value, turn)
         elif inp.kind == "choice" and inp.value.split(":")[0] in ("fix", "erase"):
@@ -180,6 +183,8 @@ class IntakeEngine(RightsMixin):
             return state
         if command in ("mydata", "deletedata", "withdraw"):
             return self._rights_command(state, command, turn)
+        if command == "mybooking":
+            return self._my_booking(state, turn)
         if command == "privacy":
             out.replies.append(Reply(self._privacy_notice(lang)))
         elif command == "help":
@@ -247,11 +252,17 @@ class IntakeEngine(RightsMixin):
             return self._book(state, turn)
         question = BY_KEY.get(state.step)
         if question and space == question.key:
-            return self._answer_choice(state, question, value, out)
+            return self._answer_choice(state, question, value, turn)
         if question and space == "skip" and value == question.key and question.optional:
             return self._skip(state, question, out)
         if question and space == "back" and value == question.key:
             return self._back(state, question, out)
+        if state.step == "day" and space == "week" and value.lstrip("-").isdigit():
+            state.week = int(value)
+            self._ask(state, out)
+            return state
+        if state.step == "day" and data == "waitlist:join" and not state.rescheduling:
+            return self._join_waitlist(state, turn)
         out.replies.append(Reply(self.t(lang, "error.stale_button")))
         self._ask(state, out)
         return state
@@ -308,7 +319,8 @@ class IntakeEngine(RightsMixin):
         out.replies.append(Reply(self.t(state.lang, "consent.declined")))
         return None
 
-    def _answer_choice(self, state: State, question: Question, value: str, out: Outcome) -> State:
+    def _answer_choice(self, state: State, question: Question, value: str, turn: Turn) -> State:
+        out = turn.out
         if question.key == "time" and value == "back":
             state.offer, state.step = [], "day"
             self._ask(state, out)
@@ -324,9 +336,32 @@ class IntakeEngine(RightsMixin):
                 state.step = "day"
             self._ask(state, out)
             return state
+        if question.key == "time":
+            return self._take_time(state, question, value, turn)
         state.answers[question.key] = value
         state.misses.pop(question.key, None)
-        self._advance(state, question, out)
+        self._advance(state, question, turn.out)
+        return state
+
+    def _take_time(self, state: State, question: Question, value: str, turn: Turn) -> State:
+        """A picked time is held at once, or, when moving a booking, taken over."""
+        start = _parse_slot(value, self.store)
+        if state.rescheduling:
+            return self._reschedule_to(state, start, turn)
+        way, lang = self._wants(state)
+        try:
+            state.hold_ref = self.store.hold(
+                start=start,
+                user_id=turn.user_id,
+                chat_id=turn.chat_id,
+                way=way,
+                lang=lang,
+                client_lang=state.lang,
+            )
+        except SlotTaken:
+            return self._slot_lost(state, start, turn.out)
+        state.answers["time"] = value
+        self._advance(state, question, turn.out)
         return state
 
     # Typed answers
@@ -363,7 +398,7 @@ class IntakeEngine(RightsMixin):
         if question.parse is None:
             picked = _match(text, self._options(state, question))
             if picked:
-                return self._answer_choice(state, question, picked, out)
+                return self._answer_choice(state, question, picked, turn)
             out.replies.append(Reply(self.t(lang, "error.use_buttons")))
             self._ask(state, out)
             return state
@@ -445,6 +480,7 @@ class IntakeEngine(RightsMixin):
         start = _parse_slot(answers["time"], self.store)
         try:
             booked = self.store.book(
+                hold_ref=state.hold_ref,
                 start=start,
                 user_id=turn.user_id,
                 chat_id=turn.chat_id,
@@ -456,15 +492,10 @@ class IntakeEngine(RightsMixin):
                 urgent=state.urgent,
             )
         except SlotTaken:
-            nearest = self.store.nearest_free(start)
-            state.answers.pop("time")
-            state.step, state.editing = "time", True
-            state.offer = [_slot_id(slot) for slot in nearest]
-            out.replies.append(Reply(self.t(lang, "book.taken")))
-            self._ask(state, out)
-            return state
+            return self._slot_lost(state, start, out)
         log.info("booking %s made", booked.ref)
-        way_label = WAY_LABELS[answers["way"]]
+        booking = self.store.booking(booked.ref)
+        way_label = WAY_LABELS[booking.way]
         confirmation = self.t(
             lang,
             "book.confirmed",
@@ -473,36 +504,30 @@ class IntakeEngine(RightsMixin):
             way=self.t(lang, way_label),
             contact=self.config.practice_contact,
         )
-        out.replies.append(Reply(confirmation))
-        staff_text = self.staff_text(booked.ref, booked.start, answers, state.urgent)
-        out.staff.append(StaffNote(staff_text, booked.ref))
+        out.replies.append(Reply(confirmation, document=self.calendar_file(booking)))
+        out.staff.append(self._staff_note(booking))
         return State(
             lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
         )
 
-    def staff_text(self, ref: str, start: datetime, answers: dict, urgent: str | None) -> str:
-        """The staff-group notice of a booking: contact details, never free-text answers."""
-        staff = self.config.staff_lang
-        flag = (
-            self.t(staff, "staff.urgent_flag", category=self.t(staff, CRISIS_LABELS[urgent]))
-            + "\n\n"
-            if urgent
-            else ""
-        )
-        org = self.store.find_active_org(answers["org"])
-        way_label = WAY_LABELS[answers["way"]]
-        return flag + self.t(
-            staff,
-            "staff.new_booking",
-            ref=ref,
-            when=self.t.when(start, staff),
-            way=self.t(staff, way_label),
-            consult_lang=self.t.language_name(answers["consult_lang"], staff, title=False),
-            org=f"{org.name} ({org.code})" if org else answers["org"],
-            name=answers["name"],
-            phone=answers["phone"],
-            email=answers["email"],
-        )
+    def _slot_lost(self, state: State, start: datetime, out: Outcome) -> State:
+        """Someone else took the slot: say so kindly and offer the nearest free ones."""
+        way, lang = self._wants(state)
+        state.answers.pop("time", None)
+        state.hold_ref = None
+        state.step, state.editing = "time", True
+        state.offer = [_slot_id(slot) for slot in self.store.nearest_free(start, way, lang)]
+        out.replies.append(Reply(self.t(state.lang, "book.taken")))
+        self._ask(state, out)
+        return state
+
+    def _wants(self, state: State) -> tuple[str | None, str | None]:
+        """The way and language the slots must fit: the intake's, or the moved booking's."""
+        if state.rescheduling:
+            booking = self.store.booking(state.rescheduling)
+            if booking:
+                return booking.way, booking.consult_lang
+        return state.answers.get("way"), state.answers.get("consult_lang")
 
     def nudge(self, user_id: int) -> tuple[int, Outcome] | None:
         """A gentle reminder to an intake left untouched: (chat id, what to send), or None."""
@@ -585,13 +610,21 @@ class IntakeEngine(RightsMixin):
         if question.key == "time" and state.offer:
             text = self.t(lang, "ask.time_offer")
         if question.options in ("days", "times") and not options:
-            return Reply(self.t(lang, "book.nothing_free", contact=self.config.practice_contact))
-        if progress and question.key in NUMBERED and not state.editing:
+            nothing = self.t(lang, "book.nothing_free", contact=self.config.practice_contact)
+            if state.rescheduling:
+                return Reply(nothing)
+            return Reply(nothing, [[Button("waitlist:join", self.t(lang, "waitlist.join"))]])
+        paging: list[Button] = []
+        if question.options == "days":
+            options, paging = self._week_page(state, options)
+        if progress and question.key in NUMBERED and not state.editing and not state.rescheduling:
             number = NUMBERED.index(question.key) + 1
             text = self.t(lang, "fmt.progress", n=number, total=len(NUMBERED)) + "\n" + text
         buttons = rows(
             [Button(f"{question.key}:{i}", label) for i, label in options], question.columns
         )
+        if paging:
+            buttons.append(paging)
         if question.key == "time":
             buttons.append([Button("time:back", self.t(lang, "button.other_day"))])
         if question.optional:
@@ -601,10 +634,25 @@ class IntakeEngine(RightsMixin):
         contact = self.t(lang, "button.share_phone") if question.accepts_contact else None
         return Reply(text, buttons, contact)
 
+    def _week_page(
+        self, state: State, days: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], list[Button]]:
+        """The free days of one week at a time, with buttons to the weeks around it."""
+        weeks = sorted({date.fromisoformat(day).isocalendar()[:2] for day, _label in days})
+        state.week = max(0, min(state.week, len(weeks) - 1))
+        shown = [d for d in days if date.fromisoformat(d[0]).isocalendar()[:2] == weeks[state.week]]
+        paging = []
+        if state.week > 0:
+            paging.append(Button(f"week:{state.week - 1}", self.t(state.lang, "button.prev_week")))
+        if state.week < len(weeks) - 1:
+            paging.append(Button(f"week:{state.week + 1}", self.t(state.lang, "button.next_week")))
+        return shown, paging
+
     def _offers_back(self, state: State, question: Question) -> bool:
         # From the summary an answer is changed in place; "Another day" is the time's Back.
         return (
             not state.editing
+            and not state.rescheduling
             and not state.correcting
             and question.key != "time"
             and previous_key(question.key) is not None
@@ -619,18 +667,25 @@ class IntakeEngine(RightsMixin):
             return [(way, self.t(lang, WAY_LABELS[way])) for way in self.config.ways]
         if question.options == "consult_langs":
             return [(code, self.t.language_name(code, lang)) for code in self.config.consult_langs]
+        way, consult_lang = self._wants(state)
         if question.options == "days":
-            return [(day.isoformat(), self.t.day(day, lang)) for day in self.store.free_days()]
+            return [
+                (day.isoformat(), self.t.day(day, lang))
+                for day in self.store.free_days(way, consult_lang)
+            ]
         if question.options == "times":
             if state.offer:
-                free = set(self.store.free_slots())
+                free = set(self.store.free_slots(way, consult_lang))
                 slots = [s for s in (_parse_slot(i, self.store) for i in state.offer) if s in free]
                 return [
                     (_slot_id(s), f"{self.t.day(s.date(), lang)} {self.t.clock(s, lang)}")
                     for s in slots
                 ]
             day = date.fromisoformat(state.answers.get("day", "1970-01-01"))
-            return [(_slot_id(s), self.t.clock(s, lang)) for s in self.store.free_slots_on(day)]
+            return [
+                (_slot_id(s), self.t.clock(s, lang))
+                for s in self.store.free_slots_on(day, way, consult_lang)
+            ]
         return []
 
     def _summary(self, state: State) -> Reply:

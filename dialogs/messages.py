@@ -30,20 +30,21 @@ class Reply:
 
 @dataclass
 class StaffNote:
-    """A message for the staff group; `ref` ties it to a booking (and its Details button)."""
+    """A message for the staff group; `ref` ties it to a booking (its id is kept to edit it)."""
 
     text: str
     ref: str | None = None
+    buttons: list[list[Button]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class StaffEdit:
-    """Replace a staff-group message already sent, e.g. after a correction or an erasure."""
+    """Replace a staff-group message already sent: a new status, a correction, an erasure."""
 
     chat_id: int
     message_id: int
     text: str
-    ref: str | None = None  # keep the Details button for this booking; None drops it
+    buttons: list[list[Button]] = field(default_factory=list)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     staff: list[StaffNote] = field(default_factory=list)
     staff_edits: list[StaffEdit] = field(default_factory=list)
+    to_clients: list[tuple[int, Reply]] = field(default_factory=list)  # (chat id, message)
 
 
 @dataclass
@@ -77,6 +79,9 @@ class State:
     correcting: str | None = None  # an answer being corrected from /mydata
     booking_ref: str | None = None
     urgent: str | None = None  # crisis category noticed in this intake; marks the booking
+    hold_ref: str | None = None  # the slot held while the client reviews the summary
+    week: int = 0  # which week of free days the day question shows
+    rescheduling: str | None = None  # the booking being moved with the day and time questions
 
     @classmethod
     def load(cls, data: dict) -> "State":

@@ -5,6 +5,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from dialogs.bookings import CLIENT_STATUS
 from dialogs.i18n import _
 from dialogs.messages import Button, Input, Reply, StaffEdit, State, Turn, rows, split_message
 from dialogs.questions import BY_KEY, QUESTIONS
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CORRECTABLE = ("name", "phone", "email", "city")
-STATUS_LABELS = {"booked": _("status.booked"), "cancelled": _("status.cancelled")}
 MYDATA_SNIPPET = 200
 
 
@@ -77,17 +77,7 @@ class RightsMixin:
         if key in state.answers:
             state.answers[key] = value
         for booking in self.store.correct_answer(user_id=turn.user_id, key=key, value=value):
-            if booking.staff_message_id is not None:
-                turn.out.staff_edits.append(
-                    StaffEdit(
-                        booking.staff_chat_id,
-                        booking.staff_message_id,
-                        self.staff_text(
-                            booking.ref, booking.start, booking.answers, booking.urgent
-                        ),
-                        booking.ref,
-                    )
-                )
+            turn.out.staff_edits += self._staff_edit(booking)
         turn.out.replies.append(Reply(self.t(state.lang, "fix.done")))
         log.info("a client corrected their %s", key)
         if state.step != "done":
@@ -105,7 +95,8 @@ class RightsMixin:
         for booking in self.store.erase_client(turn.user_id):
             if booking.staff_message_id is None:
                 continue
-            cancelled = booking.status == "booked" and booking.start > self.store.clock()
+            active = booking.status in ("pending", "confirmed")
+            cancelled = active and booking.start > self.store.clock()
             message = _("staff.erased_cancelled") if cancelled else _("staff.erased")
             text = self.t(staff, message, ref=booking.ref, when=self.t.when(booking.start, staff))
             turn.out.staff_edits.append(
@@ -149,7 +140,8 @@ class RightsMixin:
             lines += ["", self.t(lang, "mydata.section_bookings")]
             for booking in data["bookings"]:
                 when = self.t.when(datetime.fromisoformat(booking["start"]), lang)
-                status = self.t(lang, STATUS_LABELS.get(booking["status"], "status.booked"))
+                status_label = CLIENT_STATUS[booking["status"]]
+                status = self.t(lang, status_label)
                 lines.append(f"• {booking['reference']}: {when} ({status})")
         lines += ["", self.t(lang, "mydata.section_consents")]
         lines += [

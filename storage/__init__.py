@@ -2,6 +2,15 @@
 
 from storage.db import open_database
 from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
-from storage.store import Store
+from storage.store import BookedSlot, BookingView, Store
 
-__all__ = ["Schedule", "SlotTaken", "Store", "WeeklyHours", "open_database", "parse_weekly_hours"]
+__all__ = [
+    "BookedSlot",
+    "BookingView",
+    "Schedule",
+    "SlotTaken",
+    "Store",
+    "WeeklyHours",
+    "open_database",
+    "parse_weekly_hours",
+]

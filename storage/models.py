@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Text, text
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -29,23 +29,33 @@ class Conversation(SQLModel, table=True):
     nudged_at: datetime | None = None  # when the one reminder to continue was sent
 
 
+# A booking holds its slot while its status is one of these.
+ACTIVE_STATUSES = ("held", "pending", "confirmed")
+_ACTIVE = text("status IN ('held', 'pending', 'confirmed')")
+
+
 class Booking(SQLModel, table=True):
-    # The database, not the code, keeps one active booking per slot.
+    """One client's slot with one calendar: held (briefly), pending, confirmed, declined or
+    cancelled. The database, not the code, keeps one active booking per calendar and slot."""
+
     __table_args__ = (
         Index(
             "uq_booking_active_slot",
+            "consultant_id",
             "slot_start",
             unique=True,
-            sqlite_where=text("status = 'booked'"),
-            postgresql_where=text("status = 'booked'"),
+            sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
         ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=16)
+    consultant_id: int = Field(default=0, index=True)  # 0: the team calendar (no consultants)
     slot_start: datetime
     slot_minutes: int
-    status: str = Field(default="booked", max_length=16)
+    status: str = Field(default="pending", max_length=16, index=True)
+    expires_at: datetime | None = None  # when a hold lapses
     user_id: int = Field(index=True)  # 0 once the client's data is erased
     chat_id: int
     org_code: str = Field(max_length=64)
@@ -55,8 +65,52 @@ class Booking(SQLModel, table=True):
     answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the answers
     created_at: datetime = Field(default_factory=utcnow)
     urgent: str | None = Field(default=None, max_length=32)  # crisis category noticed, if any
+    decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
     staff_chat_id: int | None = None  # where the staff notification is, to edit it later
     staff_message_id: int | None = None
+
+
+class Consultant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    telegram_user_id: int = Field(unique=True)
+    languages: str = Field(max_length=100)  # "bg,en"
+    ways: str = Field(max_length=100)  # "video,phone,chat"
+    hours: str = Field(max_length=500)  # "mon-fri 09:00-17:00"
+    active: bool = True
+
+
+class TimeOff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    consultant_id: int = Field(index=True)
+    starts_at: datetime
+    ends_at: datetime
+    note: str = Field(default="", max_length=200)
+
+
+class Reminder(SQLModel, table=True):
+    """A reminder to the client before a booking; claimed and sent exactly once."""
+
+    __table_args__ = (UniqueConstraint("booking_id", "slot_start", "hours_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    booking_id: int = Field(index=True)
+    slot_start: datetime  # the slot it was made for: a moved booking's old reminders lapse
+    hours_before: float
+    due_at: datetime = Field(index=True)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+class WaitlistEntry(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True)
+    chat_id: int
+    way: str = Field(max_length=16)
+    consult_lang: str = Field(max_length=8)
+    client_lang: str = Field(max_length=8)
+    answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted contact details
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class ConsentRecord(SQLModel, table=True):

@@ -1,9 +1,12 @@
 """The practice's weekly hours and the slots they make; pure, no database."""
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import holidays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
@@ -41,41 +44,60 @@ def parse_weekly_hours(spec: str) -> WeeklyHours:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Which slot start times exist: weekly hours, slot length, horizon, minimum notice."""
+    """Which slot start times exist: hours, session and buffer, horizon, notice, holidays."""
 
     hours: WeeklyHours = field(default_factory=lambda: parse_weekly_hours("mon-fri 08:00-20:00"))
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Sofia"))
-    slot_minutes: int = 60
-    horizon_days: int = 14
+    session_minutes: int = 50
+    buffer_minutes: int = 10
+    horizon_days: int = 21
     min_notice: timedelta = timedelta(hours=12)
+    holiday_country: str | None = "BG"  # public holidays are closed; None keeps them open
 
-    def slots(self, now: datetime) -> list[datetime]:
+    @property
+    def step(self) -> timedelta:
+        return timedelta(minutes=self.session_minutes + self.buffer_minutes)
+
+    def slots(self, now: datetime, hours: WeeklyHours | None = None) -> list[datetime]:
         """Every bookable slot start (aware, in the practice's zone) from `now` on."""
         earliest = now + self.min_notice
         today = now.astimezone(self.tz).date()
         result = []
         for offset in range(self.horizon_days + 1):
             day = today + timedelta(days=offset)
-            for start in self.day_slots(day):
-                if start >= earliest:
-                    result.append(start)
+            result += [start for start in self.day_slots(day, hours) if start >= earliest]
         return result
 
-    def day_slots(self, day: date) -> list[datetime]:
-        """Slot starts on one local day, skipping wall times a clock change removes."""
-        step = timedelta(minutes=self.slot_minutes)
+    def day_slots(self, day: date, hours: WeeklyHours | None = None) -> list[datetime]:
+        """Slot starts on one local day, skipping holidays and wall times a clock change removes."""
+        if self.is_holiday(day):
+            return []
+        session = timedelta(minutes=self.session_minutes)
         result = []
-        for opens, closes in self.hours.periods.get(day.weekday(), ()):
+        for opens, closes in (hours or self.hours).periods.get(day.weekday(), ()):
             start = datetime.combine(day, opens, tzinfo=self.tz)
             end = datetime.combine(day, closes, tzinfo=self.tz)
-            while start + step <= end:
+            while start + session <= end:
                 if _exists(start):
                     result.append(start)
-                start += step  # wall-clock arithmetic: same zone object
+                start += self.step  # wall-clock arithmetic: same zone object
         return result
 
-    def is_bookable(self, start: datetime, now: datetime) -> bool:
-        return start in set(self.slots(now))
+    def is_holiday(self, day: date) -> bool:
+        return self.holiday_country is not None and day in _holidays(self.holiday_country, day.year)
+
+    def is_bookable(self, start: datetime, now: datetime, hours: WeeklyHours | None = None) -> bool:
+        local = start.astimezone(self.tz)
+        return (
+            local >= now + self.min_notice
+            and local in self.day_slots(local.date(), hours)
+            and (local.date() <= now.astimezone(self.tz).date() + timedelta(days=self.horizon_days))
+        )
+
+
+@functools.cache
+def _holidays(country: str, year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(country, years=year))
 
 
 def _exists(local: datetime) -> bool:

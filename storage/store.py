@@ -1,21 +1,27 @@
 """The one door to the database: callers get plain data back, never sessions."""
 
 import json
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage.calendar import BookedSlot, BookingView, CalendarMixin
 from storage.crypto import Cipher
-from storage.models import Booking, ConsentRecord, Conversation, Organization, StaffAccess
-from storage.schedule import Schedule, SlotTaken
+from storage.models import (
+    Booking,
+    ConsentRecord,
+    Conversation,
+    Organization,
+    Reminder,
+    StaffAccess,
+    WaitlistEntry,
+)
+from storage.schedule import Schedule
 
-# No 0/O, 1/I/L: a reference is read aloud over the phone.
-_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+__all__ = ["BookedSlot", "BookingView", "Org", "Store"]
 
 
 def normalize_code(code: str) -> str:
@@ -30,32 +36,7 @@ class Org:
     active: bool
 
 
-@dataclass(frozen=True)
-class BookedSlot:
-    ref: str
-    start: datetime  # aware, in the practice's zone
-
-
-@dataclass(frozen=True)
-class BookingView:
-    """A booking with its answers decrypted."""
-
-    ref: str
-    start: datetime  # aware, in the practice's zone
-    status: str
-    user_id: int
-    org_code: str
-    way: str
-    consult_lang: str
-    client_lang: str
-    answers: dict
-    staff_chat_id: int | None
-    staff_message_id: int | None
-    created_at: datetime
-    urgent: str | None
-
-
-class Store:
+class Store(CalendarMixin):
     """Organizations, saved conversations and bookings over one SQLAlchemy engine.
 
     Conversation states and booking answers (every personal field and free-text answer) are
@@ -68,11 +49,13 @@ class Store:
         schedule: Schedule,
         cipher: Cipher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        reminder_hours: tuple[float, ...] = (24, 1),
     ):
         self.engine = engine
         self.schedule = schedule
         self.cipher = cipher
         self.clock = clock
+        self.reminder_hours = reminder_hours
 
     def _seal(self, data: dict) -> str:
         return self.cipher.encrypt(json.dumps(data, ensure_ascii=False))
@@ -176,126 +159,6 @@ class Store:
             session.execute(delete(Conversation).where(Conversation.user_id == user_id))
             session.commit()
 
-    # Scheduling
-
-    def free_slots(self) -> list[datetime]:
-        """Every slot from now to the horizon that nobody holds, in the practice's zone."""
-        now = self.clock()
-        candidates = self.schedule.slots(now)
-        if not candidates:
-            return []
-        with Session(self.engine) as session:
-            taken = {
-                start.astimezone(self.schedule.tz)
-                for start in session.exec(
-                    select(Booking.slot_start).where(
-                        Booking.status == "booked",
-                        Booking.slot_start >= candidates[0],
-                        Booking.slot_start <= candidates[-1],
-                    )
-                )
-            }
-        return [slot for slot in candidates if slot not in taken]
-
-    def free_days(self) -> list[date]:
-        return sorted({slot.date() for slot in self.free_slots()})
-
-    def free_slots_on(self, day: date) -> list[datetime]:
-        return [slot for slot in self.free_slots() if slot.date() == day]
-
-    def nearest_free(self, wanted: datetime, count: int = 3) -> list[datetime]:
-        """The free slots closest in time to `wanted`, in time order."""
-        closest = sorted(self.free_slots(), key=lambda slot: abs(slot - wanted))[:count]
-        return sorted(closest)
-
-    def book(
-        self,
-        *,
-        start: datetime,
-        user_id: int,
-        chat_id: int,
-        org_code: str,
-        way: str,
-        consult_lang: str,
-        client_lang: str,
-        answers: dict,
-        urgent: str | None = None,
-    ) -> BookedSlot:
-        """Book `start` atomically; raise SlotTaken when someone else holds it."""
-        if not self.schedule.is_bookable(start, self.clock()):
-            raise SlotTaken(start)
-        for _attempt in range(5):
-            ref = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
-            booking = Booking(
-                ref=ref,
-                slot_start=start,
-                slot_minutes=self.schedule.slot_minutes,
-                user_id=user_id,
-                chat_id=chat_id,
-                org_code=org_code,
-                way=way,
-                consult_lang=consult_lang,
-                client_lang=client_lang,
-                answers=self._seal(answers),
-                urgent=urgent,
-            )
-            with Session(self.engine) as session:
-                session.add(booking)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()
-                    if self._is_taken(session, start):
-                        raise SlotTaken(start) from None
-                    continue  # the reference collided: draw another
-                return BookedSlot(ref, start)
-        raise RuntimeError("could not draw a free booking reference")
-
-    def _is_taken(self, session: Session, start: datetime) -> bool:
-        return (
-            session.exec(
-                select(Booking.id).where(Booking.slot_start == start, Booking.status == "booked")
-            ).first()
-            is not None
-        )
-
-    def bookings_of(self, user_id: int) -> list[BookedSlot]:
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(Booking.ref, Booking.slot_start)
-                .where(Booking.user_id == user_id, Booking.status == "booked")
-                .order_by(Booking.slot_start)
-            ).all()
-        return [BookedSlot(ref, start.astimezone(self.schedule.tz)) for ref, start in rows]
-
-    def booking(self, ref: str) -> BookingView | None:
-        with Session(self.engine) as session:
-            row = session.exec(select(Booking).where(Booking.ref == ref)).first()
-            return self._view(row) if row else None
-
-    def _view(self, row: Booking) -> BookingView:
-        return BookingView(
-            ref=row.ref,
-            start=row.slot_start.astimezone(self.schedule.tz),
-            status=row.status,
-            user_id=row.user_id,
-            org_code=row.org_code,
-            way=row.way,
-            consult_lang=row.consult_lang,
-            client_lang=row.client_lang,
-            answers=self._open(row.answers) if row.user_id else {},
-            staff_chat_id=row.staff_chat_id,
-            staff_message_id=row.staff_message_id,
-            created_at=row.created_at,
-            urgent=row.urgent,
-        )
-
-    def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:
-        with Session(self.engine) as session:
-            row = session.exec(select(Booking).where(Booking.ref == ref)).one()
-            row.staff_chat_id, row.staff_message_id = chat_id, message_id
-            session.commit()
-
     # Consent and the client's rights
 
     def record_consent(self, *, user_id: int, version: str, lang: str, text_hash: str) -> None:
@@ -335,13 +198,6 @@ class Store:
                 )
             )
             session.commit()
-
-    def client_bookings(self, user_id: int) -> list[BookingView]:
-        with Session(self.engine) as session:
-            rows = session.exec(
-                select(Booking).where(Booking.user_id == user_id).order_by(Booking.slot_start)
-            ).all()
-            return [self._view(row) for row in rows]
 
     def export_client(self, user_id: int) -> dict:
         """Everything stored about one client, decrypted, as plain JSON-ready data."""
@@ -385,7 +241,18 @@ class Store:
                     }
                     for c in consents
                 ],
-                "reminders": [],
+                "reminders": self.reminders_of(user_id),
+                "waiting_list": [
+                    {
+                        "way": w.way,
+                        "consultation_language": w.consult_lang,
+                        "since": w.created_at.isoformat(),
+                        "contact": self._open(w.answers),
+                    }
+                    for w in session.exec(
+                        select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
+                    )
+                ],
                 "staff_accesses": [
                     {
                         "staff_member": a.staff_name,
@@ -407,7 +274,7 @@ class Store:
                 answers[key] = value
                 row.answers = self._seal(answers)
             session.commit()
-        return [b for b in self.client_bookings(user_id) if b.status == "booked"]
+        return [b for b in self.client_bookings(user_id) if b.status in ("pending", "confirmed")]
 
     def erase_client(self, user_id: int) -> list[BookingView]:
         """Delete or anonymize everything about a client; cancel future bookings at once.
@@ -419,12 +286,18 @@ class Store:
         before = self.client_bookings(user_id)
         now = self.clock()
         with Session(self.engine) as session:
-            for row in session.exec(select(Booking).where(Booking.user_id == user_id)).all():
-                _anonymize(row, cancel=row.slot_start.astimezone(UTC) > now)
+            rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
+            session.execute(delete(Reminder).where(Reminder.booking_id.in_([r.id for r in rows])))
+            for row in rows:
+                if row.status == "held":
+                    session.delete(row)
+                else:
+                    _anonymize(row, cancel=row.slot_start > now)
             for table, column in (
                 (Conversation, Conversation.user_id),
                 (ConsentRecord, ConsentRecord.user_id),
                 (StaffAccess, StaffAccess.client_user_id),
+                (WaitlistEntry, WaitlistEntry.user_id),
             ):
                 session.execute(delete(table).where(column == user_id))
             session.commit()
@@ -476,7 +349,7 @@ class Store:
 
 
 def _anonymize(row: Booking, *, cancel: bool) -> None:
-    if cancel and row.status == "booked":
+    if cancel and row.status in ("pending", "confirmed"):
         row.status = "cancelled"
     row.user_id = row.chat_id = 0
     row.answers = ""

@@ -1,5 +1,7 @@
 """The intake conversation through the engine alone, no Telegram."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from dialogs.engine import IntakeEngine
@@ -267,26 +269,40 @@ def test_help_and_privacy_come_back_to_the_current_question(client, texts):
     assert "/help" in client.text
 
 
-def test_two_clients_confirming_the_same_slot_one_wins_the_other_gets_nearest(engine, store):
+def test_a_held_slot_is_not_offered_to_anyone_else(engine, store):
     first, second = EngineClient(engine, 1), EngineClient(engine, 2)
-    for who in (first, second):
-        who.answer_until_summary("en", time="time:2026-11-24T10:00")
-    first.press("book:confirm")
+    first.answer_until_summary("en", time="time:2026-11-24T10:00")
+    second.answer_until_summary("en")
+    assert second.state()["step"] == "summary"
+    assert second.state()["answers"]["time"] != "2026-11-24T10:00"
+    second.press("edit:time")
+    second.press("day:2026-11-24")
+    assert "time:2026-11-24T10:00" not in second.buttons()
+    second.press("time:2026-11-24T10:00")  # an old button, or a forged one
+    assert "no longer free" in second.text
+
+
+def test_a_lapsed_hold_lets_another_client_book_and_the_first_gets_the_nearest(engine, store):
+    first, second = EngineClient(engine, 1), EngineClient(engine, 2)
+    first.answer_until_summary("en", time="time:2026-11-24T10:00")
+    later = store.clock() + timedelta(minutes=11)  # the 10-minute hold has lapsed
+    store.clock = lambda: later
+    second.answer_until_summary("en", time="time:2026-11-24T10:00")
     second.press("book:confirm")
-    assert "Your consultation is booked" in first.text
-    assert "someone booked that time" in second.text
-    offered = second.buttons()
-    assert "time:2026-11-24T10:00" not in offered
+    first.press("book:confirm")
+    assert "Your consultation is booked" in second.text
+    assert "someone booked that time" in first.text
+    offered = first.buttons()
     assert offered == [
         "time:2026-11-24T08:00",
         "time:2026-11-24T09:00",
         "time:2026-11-24T11:00",
         "time:back",
     ]
-    second.press(offered[0])
-    assert second.state()["step"] == "summary"
-    second.press("book:confirm")
-    assert "Your consultation is booked" in second.text
+    first.press(offered[0])
+    assert first.state()["step"] == "summary"
+    first.press("book:confirm")
+    assert "Your consultation is booked" in first.text
     with Session(store.engine) as session:
         starts = [b.slot_start for b in session.exec(select(Booking)).all()]
     assert len(starts) == len(set(starts)) == 2

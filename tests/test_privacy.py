@@ -80,7 +80,8 @@ async def test_mydata_shows_everything_and_sends_it_as_json(tg, db_url):
         assert booking["answers"]["notes"] == ANSWERS["notes"]
         assert data["consents"][0]["language"] == "bg"
         assert len(data["consents"][0]["text_sha256"]) == 64
-        assert data["reminders"] == [] and data["staff_accesses"] == []
+        assert {r["booking"] for r in data["reminders"]} <= {booking["reference"]}
+        assert data["staff_accesses"] == []
         assert {"purposes", "recipients", "retention"} <= set(data)
         assert caption_or_file.chat_id == desi.chat_id
 
@@ -93,7 +94,7 @@ async def test_mydata_in_a_group_shows_nothing(tg, db_url):
         [reply] = await group.send(8002, "/mydata")
         assert "само в личен чат" in reply.text
         assert ANSWERS["name"] not in reply.text
-        assert not [m for m in tg.sent if m.method == "sendDocument"]
+        assert tg.messages_for(-100999) == [reply]
 
 
 async def test_correction_uses_the_intake_checks_and_updates_the_staff_message(tg, db_url):
@@ -109,7 +110,7 @@ async def test_correction_uses_the_intake_checks_and_updates_the_staff_message(t
         assert "Отсега нататък екипът ни ще вижда поправените данни" in desi.last().text
         [staff] = tg.messages_for(STAFF_CHAT)
         assert "+359881112222" in staff.text and ANSWERS["phone"] not in staff.text
-        assert staff.buttons() == ["🔒 Подробности (лично)"]
+        assert staff.buttons() == ["✅ Потвърждавам", "❌ Отказвам", "🔒 Подробности (лично)"]
         [booking] = store.client_bookings(8003)
         assert booking.answers["phone"] == "+359881112222"
         await desi.send("/mydata")

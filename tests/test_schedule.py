@@ -31,8 +31,8 @@ def test_default_schedule_is_weekdays_eight_to_eight_in_hour_slots():
 def test_minimum_notice_and_horizon():
     slots = Schedule().slots(MONDAY)  # Monday 08:00 in Sofia
     assert slots[0] == datetime(2026, 11, 24, 8, 0, tzinfo=SOFIA)  # 12 h notice: not today
-    assert slots[-1] == datetime(2026, 12, 7, 19, 0, tzinfo=SOFIA)  # today + 14 days
-    assert len(slots) == 10 * 12  # Tue 24 Nov to Mon 7 Dec: ten working days
+    assert slots[-1] == datetime(2026, 12, 14, 19, 0, tzinfo=SOFIA)  # today + 21 days
+    assert len(slots) == 15 * 12  # Tue 24 Nov to Mon 14 Dec: fifteen working days
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_bookings_survive_a_clock_change_in_storage(db_url):
     spring = datetime(2026, 3, 27, 6, 0, tzinfo=UTC)
     store = Store(open_database(db_url), Schedule(), CIPHER, clock=lambda: spring)
     start = datetime(2026, 3, 30, 8, 0, tzinfo=SOFIA)
-    booked = store.book(start=start, **_who(1))
+    booked = store.book(hold_ref=None, start=start, **_who(1))
     assert booked.start == start
     assert store.bookings_of(1)[0].start == start
     assert start not in store.free_slots()
@@ -73,14 +73,14 @@ def test_a_slot_too_soon_or_outside_hours_cannot_be_booked(store):
         datetime(2026, 11, 24, 10, 30, tzinfo=SOFIA),
     ):  # not a slot start
         with pytest.raises(SlotTaken):
-            store.book(start=start, **_who(1))
+            store.book(hold_ref=None, start=start, **_who(1))
 
 
 def test_free_days_drop_a_day_once_every_slot_is_taken(store):
     tuesday = date(2026, 11, 24)
     assert tuesday in store.free_days()
     for i, slot in enumerate(store.free_slots_on(tuesday)):
-        store.book(start=slot, **_who(100 + i))
+        store.book(hold_ref=None, start=slot, **_who(100 + i))
     assert tuesday not in store.free_days()
     assert store.free_slots_on(tuesday) == []
 
@@ -97,9 +97,17 @@ def _who(user_id: int) -> dict:
     }
 
 
-def _race(url: str, bookers: int = 24, slots: int = 3) -> dict:
+def _race(url: str, bookers: int = 24, slots: int = 3, consultants: int = 0) -> dict:
     """`bookers` threads try to book the same few slots at the same moment."""
     store = Store(open_database(url), Schedule(), CIPHER, clock=lambda: MONDAY)
+    for n in range(consultants):
+        store.add_consultant(
+            name=f"C{n}",
+            telegram_user_id=500 + n,
+            languages="bg",
+            ways="video",
+            hours="mon-fri 08:00-20:00",
+        )
     targets = store.free_slots()[:slots]
     barrier = threading.Barrier(bookers)
     winners: dict = {slot: [] for slot in targets}
@@ -109,7 +117,7 @@ def _race(url: str, bookers: int = 24, slots: int = 3) -> dict:
         slot = targets[user_id % slots]
         barrier.wait()
         try:
-            store.book(start=slot, **_who(user_id))
+            store.book(hold_ref=None, start=slot, **_who(user_id))
             winners[slot].append(user_id)
         except SlotTaken:
             losers.append(user_id)
@@ -119,7 +127,7 @@ def _race(url: str, bookers: int = 24, slots: int = 3) -> dict:
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert len(losers) == bookers - slots
+    assert len(losers) == bookers - slots * max(consultants, 1)
     return winners
 
 
@@ -134,17 +142,114 @@ def test_concurrent_bookers_on_postgresql_exactly_one_winner_per_slot(pg_url):
 
 
 def test_a_freed_slot_index_only_counts_active_bookings(store):
-    """The unique index is partial: a booking with another status does not block the slot."""
+    """The unique index is partial: a cancelled booking does not block the slot."""
     from sqlmodel import Session, select
 
     from storage.models import Booking
 
     slot = store.free_slots()[0]
-    store.book(start=slot, **_who(1))
+    store.book(hold_ref=None, start=slot, **_who(1))
     with Session(store.engine) as session:
         booking = session.exec(select(Booking)).one()
         booking.status = "cancelled"
         session.commit()
     assert slot in store.free_slots()
-    store.book(start=slot, **_who(2))
+    store.book(hold_ref=None, start=slot, **_who(2))
     assert store.clock() + timedelta(hours=12) <= slot
+
+
+def test_two_consultants_give_two_winners_per_slot_and_never_three(db_url):
+    winners = _race(db_url, bookers=30, slots=3, consultants=2)
+    assert all(len(users) == 2 for users in winners.values())
+
+
+def test_concurrent_holds_on_postgresql_exactly_one_winner_per_slot(pg_url):
+    store = Store(open_database(pg_url), Schedule(), CIPHER, clock=lambda: MONDAY)
+    slot = store.free_slots()[0]
+    barrier = threading.Barrier(16)
+    won, lost = [], []
+
+    def attempt(user_id: int) -> None:
+        barrier.wait()
+        try:
+            store.hold(
+                start=slot,
+                user_id=user_id,
+                chat_id=user_id,
+                way="video",
+                lang="bg",
+                client_lang="bg",
+            )
+            won.append(user_id)
+        except SlotTaken:
+            lost.append(user_id)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(1, 17)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(won) == 1 and len(lost) == 15
+    assert slot not in store.free_slots()
+
+
+def test_public_holidays_are_closed():
+    schedule = Schedule()
+    assert schedule.day_slots(date(2026, 12, 24)) == []  # Christmas Eve, a Thursday
+    assert schedule.day_slots(date(2026, 12, 28)) == []  # Christmas observed, a Monday
+    assert schedule.day_slots(date(2026, 12, 29))
+    assert Schedule(holiday_country=None).day_slots(date(2026, 12, 24))
+
+
+def test_session_and_buffer_make_the_slot_grid():
+    schedule = Schedule(
+        hours=parse_weekly_hours("mon 09:00-12:00"), session_minutes=50, buffer_minutes=25
+    )
+    assert [s.strftime("%H:%M") for s in schedule.day_slots(date(2026, 11, 23))] == [
+        "09:00",
+        "10:15",
+    ]  # 11:30 + 50 minutes would end after 12:00
+
+
+def test_only_consultants_who_speak_the_language_and_offer_the_way_count(store):
+    store.add_consultant(
+        name="Elena",
+        telegram_user_id=901,
+        languages="bg",
+        ways="video,phone",
+        hours="tue 10:00-12:00",
+    )
+    store.add_consultant(
+        name="John", telegram_user_id=902, languages="en", ways="chat", hours="wed 14:00-16:00"
+    )
+    tuesday, wednesday = date(2026, 11, 24), date(2026, 11, 25)
+    assert store.free_days("video", "bg")[:1] == [tuesday]
+    assert [s.hour for s in store.free_slots_on(tuesday, "video", "bg")] == [10, 11]
+    assert store.free_slots_on(tuesday, "chat", "bg") == []
+    assert [s.hour for s in store.free_slots_on(wednesday, "chat", "en")] == [14, 15]
+    assert store.free_slots_on(wednesday, "video", "en") == []
+
+
+def test_time_off_and_a_busy_consultant_leave_the_other_free(store):
+    store.add_consultant(
+        name="Elena", telegram_user_id=901, languages="bg", ways="video", hours="tue 10:00-12:00"
+    )
+    store.add_consultant(
+        name="Ivan", telegram_user_id=902, languages="bg", ways="video", hours="tue 10:00-12:00"
+    )
+    ten = datetime(2026, 11, 24, 10, 0, tzinfo=SOFIA)
+    store.book(hold_ref=None, start=ten, **_who(1))
+    assert ten in store.free_slots("video", "bg")  # one of the two is still free
+    store.book(hold_ref=None, start=ten, **_who(2))
+    assert ten not in store.free_slots("video", "bg")
+    [ivan] = [c for c in store.consultants() if c.name == "Ivan"]
+    store.add_time_off(ivan.id, ten + timedelta(hours=1), ten + timedelta(hours=2))
+    [elena] = [c for c in store.consultants() if c.name == "Elena"]
+    eleven = ten + timedelta(hours=1)
+    assert eleven in store.free_slots("video", "bg")
+    store.add_time_off(
+        elena.id,
+        datetime(2026, 11, 24, 0, 0, tzinfo=SOFIA),
+        datetime(2026, 11, 25, 0, 0, tzinfo=SOFIA),
+    )
+    assert eleven not in store.free_slots("video", "bg")

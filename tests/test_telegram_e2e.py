@@ -106,7 +106,9 @@ async def test_group_chat_is_pointed_to_a_private_chat_and_never_runs_the_intake
         assert await group.send(5004, "hello everyone") == []
 
 
-async def test_two_clients_confirming_the_same_slot_at_once(tg, db_url):
+async def test_two_clients_picking_the_same_time_at_once(tg, db_url):
+    """Both press the same time before the bot reads either: one holds it, one is offered
+    the nearest free times; both end up booked, at different times."""
     async with running_bot(tg, db_url) as store:
         clients = [tg.user(6001, language_code="en"), tg.user(6002, language_code="en")]
         for who in clients:
@@ -127,21 +129,24 @@ async def test_two_clients_confirming_the_same_slot_at_once(tg, db_url):
             await who.click("Phone")
             await who.click("English")
             await who.click(who.last().button_data()[0])
-            await who.click(who.last().button_data()[0])
-            await who.click("Skip")
-            await who.click("Skip")
-        # Both presses are queued before the bot fetches either.
+        wanted = clients[0].last().button_data()[0]
+        assert wanted == clients[1].last().button_data()[0]
         for who in clients:
-            sent, _button = tg._find_button(who.chat_id, "book:confirm")
-            tg.push_update(tg._callback_query(who.id, sent, "book:confirm"))
+            sent, _button = tg._find_button(who.chat_id, wanted)
+            tg.push_update(tg._callback_query(who.id, sent, wanted))
         await tg.wait_idle()
-        texts = [who.last().text for who in clients]
-        assert sum("Your consultation is booked" in text for text in texts) == 1
-        assert sum("nearest free times" in text for text in texts) == 1
-        loser = clients[0] if "nearest" in texts[0] else clients[1]
+        texts = ["\n".join(m.text for m in who.messages[-2:]) for who in clients]
+        lost = ["no longer free" in t or "nearest free times" in t for t in texts]
+        assert sorted(lost) == [False, True]
+        assert any("psychotherapy or counselling before" in t for t in texts)
+        loser = clients[lost.index(True)]
+        assert wanted not in loser.last().button_data()
         await loser.click(loser.last().button_data()[0])
-        await loser.click("book:confirm")
-        assert "Your consultation is booked" in loser.last().text
+        for who in clients:
+            await who.click("Skip")
+            await who.click("Skip")
+            await who.click("book:confirm")
+            assert "Your consultation is booked" in who.last().text
         starts = [store.bookings_of(who.id)[0].start for who in clients]
         assert starts[0] != starts[1]
         assert len(tg.messages_for(STAFF_CHAT)) == 2

@@ -1,0 +1,262 @@
+"""Webhook mode: an aiohttp server that takes Telegram's updates and serves /healthz, /metrics."""
+
+import asyncio
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, SimpleUpdateProcessor
+
+from bot.cli import _until_signalled
+from bot.config import Settings
+from bot.telegram import ALLOWED_UPDATES, COMMANDS, TelegramFront, _every
+from dialogs.i18n import LANGUAGES, Texts
+from storage import Store
+from storage.models import Booking, Conversation
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+Jobs = Sequence[tuple[float, Callable[[], Awaitable[object]]]]
+
+
+class Metrics:
+    """One application's Prometheus registry: updates, errors, handling time, database gauges."""
+
+    def __init__(self, store: Store):
+        # A registry per application, not the global one, so one process can build several.
+        self.registry = CollectorRegistry()
+        self.updates = Counter(
+            "intake_bot_updates", "Updates handled, whatever the outcome", registry=self.registry
+        )
+        self.errors = Counter(
+            "intake_bot_update_errors",
+            "Errors raised while handling updates (the client was told their answers are safe)",
+            registry=self.registry,
+        )
+        self.seconds = Histogram(
+            "intake_bot_update_seconds",
+            "Time to handle one update, from leaving the queue to the last reply",
+            registry=self.registry,
+        )
+        self.registry.register(_StoreGauges(store))
+
+    async def count_error(self, _update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Count an error; the front's own error handler tells the client."""
+        self.errors.inc()
+
+
+class _TimedProcessor(SimpleUpdateProcessor):
+    """PTB's default processor (one update at a time, in order), timing each update."""
+
+    def __init__(self, metrics: Metrics):
+        super().__init__(max_concurrent_updates=1)
+        self.metrics = metrics
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        # Wrapping the whole of process_update times every update exactly, without a handler of
+        # ours that the front's handlers (or a stop in them) could skip.
+        started = time.perf_counter()
+        try:
+            await coroutine
+        finally:
+            self.metrics.seconds.observe(time.perf_counter() - started)
+            self.metrics.updates.inc()
+
+
+class _StoreGauges(Collector):
+    """Gauges read from the database at each scrape."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily("intake_bot_database_up", "1 if the database answered this scrape")
+        try:
+            with self.store.engine.connect() as connection:
+                in_progress = connection.scalar(
+                    select(func.count()).select_from(Conversation).where(Conversation.active)
+                )
+                by_status = connection.execute(
+                    select(Booking.status, func.count()).group_by(Booking.status)
+                ).all()
+        except SQLAlchemyError as error:
+            log.warning("metrics: database unavailable: %s", type(error).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield GaugeMetricFamily(
+            "intake_bot_intakes_in_progress", "Intakes begun and not finished", value=in_progress
+        )
+        bookings = GaugeMetricFamily("intake_bot_bookings", "Bookings by status", labels=["status"])
+        for status, count in by_status:
+            bookings.add_metric([status], count)
+        yield bookings
+
+
+def build_webhook_application(
+    front: TelegramFront, token: str, base_url: str | None, metrics: Metrics
+) -> Application:
+    """The Application for webhook mode: no Updater, updates counted and timed."""
+    builder = ApplicationBuilder().token(token).updater(None)
+    builder = builder.concurrent_updates(_TimedProcessor(metrics))
+    if base_url:
+        builder = builder.base_url(base_url)
+    app = builder.build()
+    front.install(app)
+    app.add_error_handler(metrics.count_error)
+    return app
+
+
+def web_application(
+    app: Application, store: Store, metrics: Metrics, *, path: str, secret: str
+) -> web.Application:
+    """The routes: Telegram's POSTs at `path`, /healthz and /metrics."""
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        """Queue Telegram's update if the secret matches, and answer at once."""
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not secrets.compare_digest(given, expected):
+            log.warning("refused a webhook request without the right secret")
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except Exception:  # not JSON, or not an update: whatever PTB cannot read
+            log.warning("refused a webhook request that is not an update")
+            return web.Response(status=400)
+        await app.update_queue.put(update)
+        return web.Response()
+
+    async def healthz(_request: web.Request) -> web.Response:
+        """200 when the database answers a query, else 503."""
+        if await asyncio.to_thread(_database_answers, store):
+            return web.Response(text="ok")
+        return web.Response(status=503, text="database unavailable")
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        """The metrics in Prometheus' text format."""
+        body = await asyncio.to_thread(generate_latest, metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    routes = web.Application()
+    routes.router.add_post(path, receive)
+    routes.router.add_get("/healthz", healthz)
+    routes.router.add_get("/metrics", metrics_page)
+    return routes
+
+
+def _database_answers(store: Store) -> bool:
+    try:
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        log.warning("health check: database unavailable: %s", type(error).__name__)
+        return False
+    return True
+
+
+class StartError(Exception):
+    """The web server could not listen, or Telegram refused the webhook."""
+
+
+async def serve_webhook(
+    app: Application,
+    texts: Texts,
+    store: Store,
+    metrics: Metrics,
+    settings: Settings,
+    stop: asyncio.Event,
+    jobs: Jobs = (),
+) -> None:
+    """Take updates by webhook until `stop` is set, then finish the updates in hand and exit.
+
+    Each of `jobs` (every so many seconds, a coroutine function) runs at start and then again.
+    """
+    routes = web_application(
+        app,
+        store,
+        metrics,
+        path=settings.webhook_path,
+        secret=settings.webhook_secret.get_secret_value(),
+    )
+    runner = web.AppRunner(routes, access_log=None, shutdown_timeout=5)
+    housekeeping: list[asyncio.Task] = []
+    async with app:
+        for lang in LANGUAGES:
+            commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
+            await app.bot.set_my_commands(commands, language_code=lang)
+        await app.start()
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
+            try:
+                await site.start()
+            except OSError as error:
+                where = f"{settings.webhook_listen}:{settings.webhook_port}"
+                raise StartError(f"cannot listen on {where}: {error.strerror}") from error
+            try:  # only now, with the server up, so Telegram's first deliveries find it
+                await app.bot.set_webhook(
+                    url=settings.webhook_url,
+                    secret_token=settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                    max_connections=settings.webhook_max_connections,
+                )
+            except TelegramError as error:
+                raise StartError(f"Telegram refused the webhook: {error.message}") from error
+            housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
+            log.info(
+                "bot @%s takes updates at %s:%d%s",
+                app.bot.username,
+                settings.webhook_listen,
+                settings.webhook_port,
+                settings.webhook_path,
+            )
+            await stop.wait()
+        finally:
+            for task in housekeeping:
+                task.cancel()
+            # The webhook stays registered: Telegram keeps new updates until we are back.
+            await runner.cleanup()  # stop accepting first: a refused update is delivered again
+            await app.stop()  # then finish every update already accepted
+
+
+def run_webhook(
+    settings: Settings, store: Store, front: TelegramFront, texts: Texts, jobs: Jobs
+) -> int:
+    """`intake-bot run --webhook`: serve until SIGINT or SIGTERM; the exit code."""
+    metrics = Metrics(store)
+    app = build_webhook_application(
+        front,
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        metrics,
+    )
+    try:
+        asyncio.run(
+            _until_signalled(
+                lambda stop: serve_webhook(app, texts, store, metrics, settings, stop, jobs)
+            )
+        )
+    except StartError as error:
+        print(f"intake-bot: {error}", file=sys.stderr)
+        return 1
+    return 0
