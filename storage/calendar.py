@@ -26,6 +26,7 @@ from storage.schedule import SlotTaken, WeeklyHours, parse_weekly_hours
 # No 0/O, 1/I/L: a reference is read aloud over the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 HOLD_MINUTES = 10
+MOVABLE = ("pending", "confirmed", "declined")  # a declined booking can take another time
 REMINDER_LEASE = timedelta(minutes=5)  # a claimed reminder not marked sent by then is retried
 
 
@@ -385,11 +386,7 @@ class CalendarMixin:
     def reschedule(self, *, ref: str, user_id: int, start: datetime) -> BookingView:
         """Move a booking to `start` in one statement; it waits for the staff again."""
         current = self.booking(ref)
-        if (
-            current is None
-            or current.user_id != user_id
-            or current.status not in ("pending", "confirmed")
-        ):
+        if current is None or current.user_id != user_id or current.status not in MOVABLE:
             raise SlotTaken(start)
         now = self.clock()
         with Session(self.engine) as session:
@@ -405,7 +402,7 @@ class CalendarMixin:
                         .where(
                             Booking.ref == ref,
                             Booking.user_id == user_id,
-                            Booking.status.in_(("pending", "confirmed")),
+                            Booking.status.in_(MOVABLE),
                         )
                         .values(
                             slot_start=start,
@@ -560,7 +557,18 @@ class CalendarMixin:
                     Booking.slot_start > now,  # never after the fact
                 )
             ).all()
+            # After a pause only the nearest reminder of a booking goes out, not a pile of them.
+            nearest: dict[int, float] = {}
+            for reminder, _booking in due:
+                hours = nearest.get(reminder.booking_id, reminder.hours_before)
+                nearest[reminder.booking_id] = min(hours, reminder.hours_before)
             for reminder, booking in due:
+                if reminder.hours_before != nearest[reminder.booking_id]:
+                    session.execute(
+                        update(Reminder).where(Reminder.id == reminder.id).values(sent_at=now)
+                    )
+                    session.commit()
+                    continue
                 won = session.execute(
                     update(Reminder)
                     .where(

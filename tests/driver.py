@@ -88,7 +88,7 @@ class EngineClient:
             "consult_lang",
         ):
             self._answer(answers[key])
-        self.press(self.first_free("day:"))
+        self.press(answers.get("day") or self.first_free("day:"))
         self.press(answers.get("time") or self.first_free("time:2"))
         self._answer(answers["experience"])
         self._answer(answers["notes"])

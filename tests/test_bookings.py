@@ -1,0 +1,356 @@
+"""A booking's life: staff Confirm and Decline, /mybooking, reminders, .ics, /agenda, waiting."""
+
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from dialogs.engine import IntakeEngine
+from dialogs.messages import IntakeConfig
+from tests.driver import EngineClient
+from tests.harness import STAFF_CHAT, running_bot
+
+SOFIA = ZoneInfo("Europe/Sofia")
+ELENA, IVAN = 901, 902
+
+
+async def book(tg, user_id: int, lang: str = "en"):
+    """A quick full intake over the fake Telegram; returns the client."""
+    client = tg.user(user_id, first_name="Client", language_code=lang)
+    await client.send("/start")
+    await client.click(f"lang:{lang}")
+    await client.click("consent:yes")
+    for answer in ("acme", "Vera Dimitrova"):
+        await client.send(answer)
+    await client.click("gender:woman")
+    for answer in (
+        "41",
+        "0888 222 333",
+        "vera@example.com",
+        "Plovdiv",
+        "I have trouble sleeping since my father died.",
+    ):
+        await client.send(answer)
+    await client.click("way:video")
+    await client.click("consult_lang:bg")
+    await client.click(client.last().button_data()[0])
+    await client.click(client.last().button_data()[0])
+    await client.click("skip:experience")
+    await client.click("skip:notes")
+    await client.click("book:confirm")
+    return client
+
+
+async def test_confirm_by_a_consultant_updates_the_group_and_tells_the_client(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
+        store.add_consultant(
+            name="Elena Petrova",
+            telegram_user_id=ELENA,
+            languages="bg,en",
+            ways="video,phone,chat",
+            hours="mon-fri 08:00-20:00",
+        )
+        vera = await book(tg, 7101)
+        [notice] = tg.messages_for(STAFF_CHAT)
+        assert "Чака потвърждение" in notice.text
+        assert notice.buttons() == ["✅ Потвърждавам", "❌ Отказвам", "🔒 Подробности (лично)"]
+        group = tg.group(STAFF_CHAT)
+        await group.click(555, "✅ Потвърждавам")
+        assert "упълномощени" in tg.callback_answers[-1]  # not staff: nothing changes
+        assert "Чака потвърждение" in notice.text
+        await group.click(ELENA, "✅ Потвърждавам")
+        assert "Потвърдена от Elena Petrova" in notice.text  # edited in place
+        assert notice.buttons() == ["🔒 Подробности (лично)"]
+        assert "is confirmed" in vera.last().text and "Elena Petrova" in vera.last().text
+        [booking] = store.bookings_of(7101)
+        assert booking.status == "confirmed" and booking.decided_by == "Elena Petrova"
+
+
+async def test_two_staff_confirming_at_once_one_wins_the_other_is_told_who(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        for name, telegram_id in (("Elena", ELENA), ("Ivan", IVAN)):
+            store.add_consultant(
+                name=name,
+                telegram_user_id=telegram_id,
+                languages="bg",
+                ways="video",
+                hours="mon-fri 08:00-20:00",
+            )
+        vera = await book(tg, 7102)
+        [notice] = tg.messages_for(STAFF_CHAT)
+        for staff_id in (ELENA, IVAN):  # both taps reach the bot before it handles either
+            update = tg._callback_query(staff_id, notice, notice.button_data()[0])
+            update["callback_query"]["message"]["chat"] = {
+                "id": STAFF_CHAT,
+                "type": "supergroup",
+                "title": "Staff",
+            }
+            tg.push_update(update)
+        await tg.wait_idle()
+        answers = tg.callback_answers[-2:]
+        assert sorted("Готово" in a for a in answers) == [False, True]
+        loser_answer = next(a for a in answers if "Готово" not in a)
+        [booking] = store.bookings_of(7102)
+        assert f"Потвърдена от {booking.decided_by}" in loser_answer
+        winner = {"Elena": ELENA, "Ivan": IVAN}[booking.decided_by]
+        assert store.consultant_by_telegram(winner).id == booking.consultant_id
+        assert sum("is confirmed" in m.text for m in vera.messages) == 1
+
+
+async def test_decline_offers_another_time_and_the_move_waits_for_staff_again(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
+        vera = await book(tg, 7103)
+        [before] = store.bookings_of(7103)
+        group = tg.group(STAFF_CHAT)
+        await group.click(ELENA, "❌ Отказвам")
+        [notice] = tg.messages_for(STAFF_CHAT)
+        assert "Отказана" in notice.text and notice.buttons() == []
+        assert "cannot keep your consultation" in vera.last().text
+        await vera.click("📅 Choose another time")
+        await vera.click(vera.last().button_data()[1])  # another day
+        await vera.click(vera.last().button_data()[0])
+        assert "is moved to" in vera.last().text and vera.last().filename.endswith(".ics")
+        [after] = store.bookings_of(7103)
+        assert after.ref == before.ref and after.start != before.start
+        assert after.status == "pending" and "Чака потвърждение" in notice.text
+        assert before.start in store.free_slots("video", "bg")
+
+
+async def test_mybooking_cancel_frees_the_slot_and_updates_the_staff(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        vera = await book(tg, 7104)
+        [booking] = store.bookings_of(7104)
+        assert booking.start not in store.free_slots("video", "bg")
+        [shown] = await vera.send("/mybooking")
+        assert booking.ref in shown.text and "waiting for confirmation" in shown.text
+        await vera.click("Cancel it")
+        await vera.click("No, keep it")
+        assert store.bookings_of(7104)
+        await vera.send("/mybooking")
+        await vera.click(f"mybooking:cancel:{booking.ref}")
+        await vera.click("Yes, cancel it")
+        assert "is cancelled" in vera.last().text
+        assert store.bookings_of(7104) == []
+        assert booking.start in store.free_slots("video", "bg")
+        [notice] = tg.messages_for(STAFF_CHAT)
+        assert "Отменена от клиента" in notice.text and notice.buttons() == []
+        [replies] = [await vera.send("/mybooking")]
+        assert "no upcoming consultation" in replies[0].text
+
+
+async def test_confirmation_carries_an_ics_in_the_practice_time_zone(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        vera = await book(tg, 7105)
+        confirmation = vera.last()
+        assert confirmation.method == "sendDocument" and "is booked" in confirmation.text
+        [booking] = store.bookings_of(7105)
+        event = Calendar.from_ical(confirmation.document).walk("VEVENT")[0]
+        start = event.decoded("dtstart")
+        assert start == booking.start and str(start.tzinfo) == "Europe/Sofia"
+        assert event.decoded("dtend") - start == timedelta(minutes=50)
+        assert booking.ref in str(event.get("uid"))
+        assert Calendar.from_ical(confirmation.document).walk("VTIMEZONE")
+
+
+async def test_agenda_in_the_staff_group_lists_the_days_bookings(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
+        await book(tg, 7106)
+        [booking] = store.bookings_of(7106)
+        group = tg.group(STAFF_CHAT)
+        [agenda] = await group.send(ELENA, f"/agenda {booking.start.date().isoformat()}")
+        assert booking.ref in agenda.text and "Vera Dimitrova" in agenda.text
+        assert "I have trouble" not in agenda.text
+        [wrong] = await group.send(ELENA, "/agenda tomorrow-ish")
+        assert "/agenda" in wrong.text and "ГГГГ" in wrong.text
+        [elsewhere] = await tg.group(-100444).send(ELENA, "/agenda")
+        assert booking.ref not in elsewhere.text
+
+
+def test_reschedule_moves_atomically_and_keeps_the_reference(client, store):
+    client.answer_until_summary("en")
+    client.press("book:confirm")
+    [booking] = store.bookings_of(client.user_id)
+    client.command("mybooking")
+    client.press(f"mybooking:move:{booking.ref}")
+    assert client.state()["step"] == "day" and not [
+        b for b in client.buttons() if b.startswith("back:")
+    ]
+    client.press("day:2026-11-26")
+    client.press("time:2026-11-26T15:00")
+    [moved] = store.bookings_of(client.user_id)
+    assert moved.ref == booking.ref and moved.start.hour == 15
+    assert booking.start in store.free_slots("video", "bg")
+    assert client.state()["step"] == "done" and client.state()["rescheduling"] is None
+
+
+def test_reminders_are_sent_once_and_never_for_cancelled_or_moved_bookings(engine, store):
+    clients = [EngineClient(engine, n) for n in (21, 22, 23)]
+    for who, hour in zip(clients, (10, 11, 12), strict=True):
+        who.answer_until_summary("en", day="day:2026-11-26", time=f"time:2026-11-26T{hour}:00")
+        who.press("book:confirm")
+    keep, cancel, move = (store.bookings_of(who.user_id)[0] for who in clients)
+    store.cancel(ref=cancel.ref, user_id=22)
+    new_start = store.free_slots("video", "bg")[-1]
+    moved = store.reschedule(ref=move.ref, user_id=23, start=new_start)
+    day_before = keep.start - timedelta(hours=24)
+    store.clock = lambda: day_before
+    due = store.claim_due_reminders()
+    assert [(b.ref, hours) for _id, b, hours in due] == [(keep.ref, 24)]
+    assert store.claim_due_reminders() == []  # claimed: no second process sends it too
+    store.reminder_sent(due[0][0])
+    reply = engine.reminder(due[0][1])
+    assert "reminder" in reply.text and "Europe/Sofia" in reply.text
+    an_hour_before = keep.start - timedelta(hours=1)
+    store.clock = lambda: an_hour_before
+    assert [(b.ref, h) for _i, b, h in store.claim_due_reminders()] == [(keep.ref, 1)]
+    at_new_time = moved.start - timedelta(hours=1)
+    store.clock = lambda: at_new_time
+    refs = [(b.ref, h, b.start) for _i, b, h in store.claim_due_reminders()]
+    assert refs == [(move.ref, 1, moved.start)]  # the missed 24 h one is not sent late
+
+
+def test_a_claimed_reminder_not_marked_sent_is_retried_after_a_restart(engine, store):
+    who = EngineClient(engine, 31)
+    who.answer_until_summary("en", day="day:2026-11-26", time="time:2026-11-26T10:00")
+    who.press("book:confirm")
+    [booking] = store.bookings_of(31)
+    moment = booking.start - timedelta(hours=2)
+    store.clock = lambda: moment
+    [(first_id, _b, _h)] = store.claim_due_reminders()  # then the process dies before sending
+    assert store.claim_due_reminders() == []
+    later = moment + timedelta(minutes=6)  # the claim's lease has run out
+    store.clock = lambda: later
+    [(again_id, _b, _h)] = store.claim_due_reminders()
+    assert again_id == first_id
+    store.reminder_sent(again_id)
+    much_later = later + timedelta(minutes=10)
+    store.clock = lambda: much_later
+    assert store.claim_due_reminders() == []
+
+
+def test_days_are_offered_a_week_at_a_time(client):
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
+        client.say(answer)
+    client.press("way:video")
+    client.press("consult_lang:bg")
+    first_week = [b for b in client.buttons() if b.startswith("day:")]
+    assert first_week == [f"day:2026-11-{d}" for d in (24, 25, 26, 27)]
+    assert "week:1" in client.buttons() and "week:-1" not in client.buttons()
+    client.press("week:1")
+    assert next(b for b in client.buttons() if b.startswith("day:")) == "day:2026-11-30"
+    assert "week:0" in client.buttons()
+
+
+def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
+    store.add_consultant(
+        name="John", telegram_user_id=902, languages="en", ways="chat", hours="mon-fri 08:00-20:00"
+    )
+    engine = IntakeEngine(store, texts, IntakeConfig())
+    client = EngineClient(engine, 41)
+    client.command("start")
+    client.press("lang:en")
+    client.press("consent:yes")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
+        client.say(answer)
+    client.press("way:video")
+    client.press("consult_lang:bg")  # nobody speaks Bulgarian over video here
+    assert "no free times" in client.text and client.buttons() == ["waitlist:join"]
+    client.press("waitlist:join")
+    assert "waiting list" in client.text
+    assert "Списък на чакащите" in client.staff[-1] and "Maria Ivanova" in client.staff[-1]
+    assert "Work stress" not in client.staff[-1]
+    assert store.export_client(41)["waiting_list"][0]["contact"]["phone"] == "+359888123456"
+
+
+def test_staff_commands_manage_consultants(tmp_path):
+    import os
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+        "DATA_KEY_FILE": str(tmp_path / "k"),
+    }
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "staff", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+
+    assert "team calendar" in run("list").stdout
+    added = run(
+        "add",
+        "Elena Petrova",
+        "--telegram-id",
+        "901",
+        "--languages",
+        "bg,en",
+        "--ways",
+        "video,phone",
+        "--hours",
+        "mon-thu 09:00-17:00",
+    )
+    assert added.returncode == 0 and "added consultant 1" in added.stdout
+    assert run("add", "X", "--telegram-id", "902", "--ways", "telepathy").returncode == 2
+    assert run("hours", "1", "mon-fri 10:00-18:00").returncode == 0
+    assert run("hours", "1", "whenever").returncode == 2
+    assert run("timeoff", "1", "2026-12-01", "2026-12-03", "--note", "leave").returncode == 0
+    assert run("timeoff", "7", "2026-12-01", "2026-12-03").returncode == 1
+    listed = run("list").stdout
+    assert "Elena Petrova" in listed and "mon-fri 10:00-18:00" in listed and "active" in listed
+    assert run("remove", "1").returncode == 0
+    assert "removed" in run("list").stdout
+
+
+def test_dates_in_agenda_and_time_off_use_the_practice_zone(store):
+    store.add_consultant(
+        name="Elena", telegram_user_id=901, languages="bg", ways="video", hours="tue 10:00-12:00"
+    )
+    [elena] = store.consultants()
+    day = date(2026, 11, 24)
+    store.add_time_off(
+        elena.id,
+        datetime(2026, 11, 24, 0, 0, tzinfo=SOFIA),
+        datetime(2026, 11, 25, 0, 0, tzinfo=SOFIA),
+    )
+    assert store.free_slots_on(day, "video", "bg") == []
+
+
+async def test_reminder_over_telegram_survives_a_restart_without_repeating(tg, db_url):
+    from bot.cli import build_engine
+    from bot.telegram import TelegramFront
+    from tests.harness import settings_for
+
+    async with running_bot(tg, db_url) as store:
+        vera = await book(tg, 7107)
+        [booking] = store.bookings_of(7107)
+    hour_before = booking.start - timedelta(minutes=50)
+    for _process in range(2):  # the bot is restarted between two rounds
+        _store, engine, texts = build_engine(settings_for(tg, db_url))
+        engine.store.clock = lambda: hour_before
+        front = TelegramFront(engine, texts, STAFF_CHAT)
+        front.bot = _bot(tg)
+        async with front.bot:
+            await front.send_reminders()
+    reminders = [m for m in vera.messages if "reminder" in m.text]
+    assert len(reminders) == 1 and booking.ref in reminders[0].text
+
+
+def _bot(tg):
+    from telegram import Bot
+
+    return Bot(tg.token, base_url=tg.base_url)
