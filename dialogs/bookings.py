@@ -35,6 +35,12 @@ class BookingMixin:
 
     # What the staff group sees
 
+    def is_staff(self: "IntakeEngine", telegram_user_id: int) -> bool:
+        """Consultants and the ids in STAFF_USER_IDS may act on bookings and open details."""
+        return telegram_user_id in self.config.staff_ids or (
+            self.store.consultant_by_telegram(telegram_user_id) is not None
+        )
+
     def staff_text(self: "IntakeEngine", booking: BookingView) -> str:
         """The staff-group notice of a booking: contact details, never free-text answers."""
         staff = self.config.staff_lang
@@ -93,9 +99,9 @@ class BookingMixin:
         """Confirm or Decline tapped in the staff group: (answer to the tap, what to send)."""
         staff = self.config.staff_lang
         out = Outcome()
-        consultant = self.store.consultant_by_telegram(staff_user_id)
-        if consultant is None and staff_user_id not in self.config.staff_ids:
+        if not self.is_staff(staff_user_id):
             return self.t(staff, "staff.not_authorized"), out
+        consultant = self.store.consultant_by_telegram(staff_user_id)
         name = consultant.name if consultant else staff_name
         result, booking = self.store.decide(
             ref=ref,

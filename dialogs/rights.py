@@ -185,7 +185,7 @@ class RightsMixin:
     ) -> tuple[str, list[str]]:
         """(what to answer on the button, the full intake in messages to send in private)."""
         staff = self.config.staff_lang
-        if staff_user_id not in self.config.staff_ids:
+        if not self.is_staff(staff_user_id):
             return self.t(staff, "staff.not_authorized"), []
         booking = self.store.booking(ref)
         if booking is None or not booking.answers:
