@@ -22,9 +22,11 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -79,8 +81,15 @@ class TelegramFront:
                 except TelegramError as error:
                     log.warning("idle reminder not delivered: %s", type(error).__name__)
 
+    async def skip_repeats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop an update Telegram delivers a second time (a lost confirmation, two instances)."""
+        if not self.engine.store.first_delivery(update.update_id):
+            log.info("update delivered again: skipped")
+            raise ApplicationHandlerStop
+
     def install(self, app: Application) -> None:
         self.bot = app.bot
+        app.add_handler(TypeHandler(Update, self.skip_repeats), group=-1)
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         app.add_handler(MessageHandler(private, self.on_message))
         app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))

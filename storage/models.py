@@ -134,3 +134,10 @@ class StaffAccess(SQLModel, table=True):
     booking_ref: str = Field(max_length=16)
     what: str = Field(max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled: a redelivered update has no second effect."""
+
+    update_id: int = Field(primary_key=True)
+    handled_at: datetime = Field(default_factory=utcnow, index=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.calendar import BookedSlot, BookingView, CalendarMixin
@@ -15,6 +16,7 @@ from storage.models import (
     ConsentRecord,
     Conversation,
     Organization,
+    ProcessedUpdate,
     Reminder,
     StaffAccess,
     WaitlistEntry,
@@ -153,6 +155,16 @@ class Store(CalendarMixin):
             ).rowcount
             session.commit()
             return claimed == 1
+
+    def first_delivery(self, update_id: int) -> bool:
+        """Record a Telegram update id; False when it was handled before (a redelivery)."""
+        with Session(self.engine) as session:
+            session.add(ProcessedUpdate(update_id=update_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                return False
+            return True
 
     def delete_conversation(self, user_id: int) -> None:
         with Session(self.engine) as session:
@@ -320,6 +332,10 @@ class Store(CalendarMixin):
             ).all()
             for row in old:
                 _anonymize(row, cancel=False)
+            # Telegram redelivers for 24 hours at most; two days of ids is plenty.
+            session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))
+            )
             session.commit()
             self._forget_orphans(session)
             return idle, len(old)

@@ -352,6 +352,7 @@ class FakeTelegram:
         # Updates.
         self._update_ids = itertools.count(1)
         self._pending: list[dict] = []
+        self._history: dict[int, dict] = {}
         self._last_pushed: int | None = None
         self._confirmed_at: dict[int, float] = {}
         self._delivered: set[int] = set()
@@ -486,11 +487,21 @@ class FakeTelegram:
         update = copy.deepcopy(update)
         update_id = next(self._update_ids)
         update["update_id"] = update_id
+        self._history[update_id] = copy.deepcopy(update)
         self._pending.append(update)
         self._last_pushed = update_id
         self._wake_pollers()
         self._webhook_kick.set()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Queue an already delivered update again, same id, as Telegram does when the bot's
+        confirmation was lost (a crash before the next getUpdates, a webhook timeout). A poller
+        that already confirmed a later offset skips it; a freshly started one receives it."""
+        self._pending.append(copy.deepcopy(self._history[update_id]))
+        self._pending.sort(key=lambda u: u["update_id"])
+        self._wake_pollers()
+        self._webhook_kick.set()
 
     def messages_for(self, chat_id: int) -> list[SentMessage]:
         """All messages the bot sent to ``chat_id``, in order (edits are applied in place)."""

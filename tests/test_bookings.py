@@ -354,3 +354,44 @@ def _bot(tg):
     from telegram import Bot
 
     return Bot(tg.token, base_url=tg.base_url)
+
+
+async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        store.add_consultant(
+            name="John",
+            telegram_user_id=IVAN,
+            languages="en",
+            ways="chat",
+            hours="mon-fri 08:00-20:00",
+        )
+        client = tg.user(7108, language_code="en")
+        await client.send("/start")
+        await client.click("lang:en")
+        await client.click("consent:yes")
+        for answer in ("acme", "Vera Dimitrova"):
+            await client.send(answer)
+        await client.click("gender:woman")
+        for answer in (
+            "41",
+            "0888 222 333",
+            "vera@example.com",
+            "Plovdiv",
+            "I have trouble sleeping for months.",
+        ):
+            await client.send(answer)
+        await client.click("way:chat")
+        await client.click("consult_lang:en")
+        first_week = [d for d in client.last().button_data() if d.startswith("day:")]
+        await client.click("Later week ›")
+        second_week = [d for d in client.last().button_data() if d.startswith("day:")]
+        assert first_week and second_week and not set(first_week) & set(second_week)
+        assert len(second_week) == 5  # Monday to Friday, a whole week
+        await client.click("‹ Earlier week")
+        await client.click("‹ Back")
+        await client.click("consult_lang:bg")  # John speaks no Bulgarian: nothing is free
+        assert client.last().buttons() == ["🕒 Put me on the waiting list"]
+        await client.click("🕒 Put me on the waiting list")
+        assert "waiting list" in client.last().text
+        [staff] = tg.messages_for(STAFF_CHAT)
+        assert "Списък на чакащите" in staff.text and "Vera Dimitrova" in staff.text

@@ -337,3 +337,30 @@ def test_key_file_is_created_private_and_rotation_keeps_data_readable(tmp_path):
         check=True,
     )
     assert "Welcome back" in resumed.stdout and "gender" in resumed.stdout
+
+
+def test_purge_command_applies_the_retention_rules(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_DATA_KEY"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "ABANDONED_INTAKE_DAYS": "1"}
+    cli = [sys.executable, "-m", "bot.cli"]
+    subprocess.run(
+        [*cli, "chat", "--lang", "en"],
+        input="2\n1\nDEMO\n",
+        text=True,
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+    )
+    first = subprocess.run(
+        [*cli, "purge"], text=True, capture_output=True, cwd=tmp_path, env=env, check=True
+    )
+    assert first.stdout.startswith("deleted 0 idle intakes, anonymized 0 old bookings")
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE conversation SET updated_at = '2020-01-01 00:00:00'"))
+    engine.dispose()
+    second = subprocess.run(
+        [*cli, "purge"], text=True, capture_output=True, cwd=tmp_path, env=env, check=True
+    )
+    assert second.stdout.startswith("deleted 1 idle intakes")
