@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.cli import build_engine
 from bot.config import Settings
 from bot.telegram import TelegramFront, build_application, serve_polling
-from dialogs.engine import Input
+from dialogs.messages import Input
 from tests.fake_telegram import FakeTelegram
 
 STEPS = [
@@ -50,7 +50,10 @@ def _resolve(kind: str, value: str, buttons: list[str]) -> tuple[str, str]:
 
 def engine_timings(workdir: Path, intakes: int) -> list[float]:
     settings = Settings(
-        _env_file=None, database_url=f"sqlite:///{workdir / 'engine.db'}", booking_horizon_days=60
+        _env_file=None,
+        database_url=f"sqlite:///{workdir / 'engine.db'}",
+        booking_horizon_days=60,
+        intake_data_key=generate_key(),
     )
     store, engine, _texts = build_engine(settings)
     store.add_org(code="ACME", name="Acme")
@@ -69,7 +72,10 @@ def engine_timings(workdir: Path, intakes: int) -> list[float]:
 async def telegram_timings(workdir: Path, intakes: int) -> list[float]:
     async with FakeTelegram(quiet_period=0.0) as tg:
         settings = Settings(
-            _env_file=None, database_url=f"sqlite:///{workdir / 'tg.db'}", booking_horizon_days=60
+            _env_file=None,
+            database_url=f"sqlite:///{workdir / 'tg.db'}",
+            booking_horizon_days=60,
+            intake_data_key=generate_key(),
         )
         store, engine, texts = build_engine(settings)
         store.add_org(code="ACME", name="Acme")
