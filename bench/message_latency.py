@@ -18,6 +18,7 @@ from bot.cli import build_engine
 from bot.config import Settings
 from bot.telegram import TelegramFront, build_application, serve_polling
 from dialogs.messages import Input
+from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram
 
 STEPS = [
