@@ -56,6 +56,14 @@ class EngineClient:
         """The first offered button whose data starts with `prefix`."""
         return next(data for data in self.buttons() if data.startswith(prefix))
 
+    def begin(self, lang: str = "en", *answers: str) -> None:
+        """/start, pick `lang`, agree, then type `answers` in order."""
+        self.command("start")
+        self.press(f"lang:{lang}")
+        self.press("consent:yes")
+        for answer in answers:
+            self._answer(answer)
+
     def answer_until_summary(self, lang: str = "en", **overrides: str) -> None:
         """Go from /start to the summary with valid answers (overrides by question key)."""
         answers = {

@@ -16,11 +16,10 @@ SOFIA = ZoneInfo("Europe/Sofia")
 ELENA, IVAN = 901, 902
 
 
-async def book(tg, user_id: int, lang: str = "en"):
-    """A quick full intake over the fake Telegram; returns the client."""
-    client = tg.user(user_id, first_name="Client", language_code=lang)
+async def up_to_the_day(client, way: str = "video", consult_lang: str = "bg") -> None:
+    """Answer every question before the day, over the fake Telegram."""
     await client.send("/start")
-    await client.click(f"lang:{lang}")
+    await client.click(f"lang:{client.language_code}")
     await client.click("consent:yes")
     for answer in ("acme", "Vera Dimitrova"):
         await client.send(answer)
@@ -33,8 +32,14 @@ async def book(tg, user_id: int, lang: str = "en"):
         "I have trouble sleeping since my father died.",
     ):
         await client.send(answer)
-    await client.click("way:video")
-    await client.click("consult_lang:bg")
+    await client.click(f"way:{way}")
+    await client.click(f"consult_lang:{consult_lang}")
+
+
+async def book(tg, user_id: int, lang: str = "en"):
+    """A quick full intake over the fake Telegram; returns the client."""
+    client = tg.user(user_id, first_name="Client", language_code=lang)
+    await up_to_the_day(client)
     await client.click(client.last().button_data()[0])
     await client.click(client.last().button_data()[0])
     await client.click("skip:experience")
@@ -231,9 +236,7 @@ def test_a_claimed_reminder_not_marked_sent_is_retried_after_a_restart(engine, s
 
 
 def test_days_are_offered_a_week_at_a_time(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     for answer in ("acme", "Maria Ivanova"):
         client.say(answer)
     client.press("gender:woman")
@@ -255,9 +258,7 @@ def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
     )
     engine = IntakeEngine(store, texts, IntakeConfig())
     client = EngineClient(engine, 41)
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     for answer in ("acme", "Maria Ivanova"):
         client.say(answer)
     client.press("gender:woman")
@@ -366,22 +367,7 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
             hours="mon-fri 08:00-20:00",
         )
         client = tg.user(7108, language_code="en")
-        await client.send("/start")
-        await client.click("lang:en")
-        await client.click("consent:yes")
-        for answer in ("acme", "Vera Dimitrova"):
-            await client.send(answer)
-        await client.click("gender:woman")
-        for answer in (
-            "41",
-            "0888 222 333",
-            "vera@example.com",
-            "Plovdiv",
-            "I have trouble sleeping for months.",
-        ):
-            await client.send(answer)
-        await client.click("way:chat")
-        await client.click("consult_lang:en")
+        await up_to_the_day(client, way="chat", consult_lang="en")
         first_week = [d for d in client.last().button_data() if d.startswith("day:")]
         await client.click("Later week ›")
         second_week = [d for d in client.last().button_data() if d.startswith("day:")]

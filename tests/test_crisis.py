@@ -116,9 +116,7 @@ def test_the_practice_can_add_phrases(tmp_path):
 
 
 def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(client, store):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.say("Maria Ivanova")
     client.press("gender:woman")
@@ -159,9 +157,7 @@ def test_a_first_message_showing_risk_is_answered_and_alerted_without_an_intake(
 
 
 def test_not_now_keeps_the_answers_and_says_how_to_come_back(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.say("my husband beats me")
     client.press("crisis:no")

@@ -37,9 +37,7 @@ def test_full_bulgarian_intake_uses_bulgarian_dates_and_labels(client, store):
 
 
 def test_every_answer_is_saved_after_each_step(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("ACME")
     client.say("Maria Ivanova")
     state = client.state()
@@ -48,9 +46,7 @@ def test_every_answer_is_saved_after_each_step(client):
 
 
 def test_restarted_engine_resumes_at_the_same_question(client, store, texts):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.say("Maria Ivanova")
     again = EngineClient(IntakeEngine(store, texts), user_id=client.user_id)
@@ -61,9 +57,7 @@ def test_restarted_engine_resumes_at_the_same_question(client, store, texts):
 
 
 def test_invalid_answers_explain_and_ask_again_keeping_earlier_answers(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     cases = [
         ("name", "Maria", "both your first and your last name"),
@@ -108,9 +102,7 @@ def test_invalid_answers_explain_and_ask_again_keeping_earlier_answers(client):
 
 
 def test_organization_code_ignores_case_and_spaces_and_helps_after_three_misses(client, store):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("nope")
     client.say("nope")
     assert "private@kabinet.bg" not in client.text
@@ -125,9 +117,7 @@ def test_organization_code_ignores_case_and_spaces_and_helps_after_three_misses(
 
 
 def test_age_under_18_ends_intake_and_forgets_answers(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.say("Maria Ivanova")
     client.press("gender:woman")
@@ -139,9 +129,7 @@ def test_age_under_18_ends_intake_and_forgets_answers(client):
 
 
 def test_age_typo_under_18_can_be_corrected(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.say("Maria Ivanova")
     client.press("gender:woman")
@@ -153,9 +141,7 @@ def test_age_typo_under_18_can_be_corrected(client):
 
 
 def test_phone_accepts_own_contact_only(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     for answer in ("acme", "Maria Ivanova"):
         client.say(answer)
     client.press("gender:woman")
@@ -168,9 +154,7 @@ def test_phone_accepts_own_contact_only(client):
 
 
 def test_photos_and_stickers_get_a_kind_message_and_the_question_again(client):
-    client.command("start")
-    client.press("lang:bg")
-    client.press("consent:yes")
+    client.begin("bg")
     client.send_photo()
     assert "само текстови съобщения" in client.text
     assert "кодът на Вашата организация" in client.reply.text
@@ -185,9 +169,7 @@ def test_declining_consent_stores_nothing_and_says_how_to_come_back(client):
 
 
 def test_language_switch_midway_asks_the_same_question_in_the_new_language(client):
-    client.command("start")
-    client.press("lang:bg")
-    client.press("consent:yes")
+    client.begin("bg")
     client.say("acme")
     client.command("language")
     assert {"lang:bg", "lang:en"} <= set(client.buttons())
@@ -244,9 +226,7 @@ def test_skipped_optional_answers_show_as_skipped(client):
 
 
 def test_cancel_asks_first_then_deletes_the_answers(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     client.command("cancel")
     client.press("cancel:no")
@@ -257,9 +237,7 @@ def test_cancel_asks_first_then_deletes_the_answers(client):
 
 
 def test_help_and_privacy_come_back_to_the_current_question(client, texts):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.command("help")
     assert "/cancel" in client.text and "organization code" in client.reply.text
     client.command("privacy")

@@ -243,9 +243,7 @@ async def test_no_personal_data_in_logs(tg, db_url, caplog):
 
 
 def test_consent_is_recorded_with_version_language_and_hash(client, store, texts):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     [consent] = store.export_client(client.user_id)["consents"]
     assert consent["notice_version"] == texts.notice_version()
     assert consent["language"] == "en"
@@ -254,9 +252,7 @@ def test_consent_is_recorded_with_version_language_and_hash(client, store, texts
 
 
 def test_a_changed_notice_is_agreed_again_and_the_intake_goes_on(client, store, tmp_path):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     edited = tmp_path / "locales"
     import shutil
@@ -289,9 +285,7 @@ def test_retention_purge_forgets_idle_intakes_and_anonymizes_old_bookings(client
     client.answer_until_summary("en")
     client.press("book:confirm")
     other = EngineClient(client.engine, 77)
-    other.command("start")
-    other.press("lang:en")
-    other.press("consent:yes")
+    other.begin("en")
     other.say("acme")
     assert store.purge(abandoned_after_days=30, keep_bookings_days=365) == (0, 0)
     later = store.clock() + timedelta(days=400)

@@ -19,9 +19,7 @@ from tests.harness import STAFF_CHAT, running_bot
 
 
 def test_back_returns_to_the_previous_question_keeping_every_answer(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     assert not [b for b in client.buttons() if b.startswith("back:")]  # not on the first
     client.say("acme")
     client.say("Maria Ivanova")
@@ -37,9 +35,7 @@ def test_back_returns_to_the_previous_question_keeping_every_answer(client):
 
 
 def test_back_from_the_phone_keyboard_and_from_the_day(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     for answer in ("acme", "Maria Ivanova"):
         client.say(answer)
     client.press("gender:woman")
@@ -58,9 +54,7 @@ def test_back_from_the_phone_keyboard_and_from_the_day(client):
 
 
 def test_every_command_works_mid_question_and_returns_there(client):
-    client.command("start")
-    client.press("lang:en")
-    client.press("consent:yes")
+    client.begin("en")
     client.say("acme")
     for command in ("help", "privacy", "start", "nonsense", "language"):
         client.command(command)
@@ -73,9 +67,7 @@ def test_every_command_works_mid_question_and_returns_there(client):
 def test_an_idle_intake_gets_one_gentle_reminder(engine, store):
     waiting, cancelled, finished = (EngineClient(engine, n) for n in (11, 12, 13))
     for who in (waiting, cancelled):
-        who.command("start")
-        who.press("lang:en")
-        who.press("consent:yes")
+        who.begin("en")
         who.say("acme")
     cancelled.command("cancel")
     cancelled.press("cancel:yes")
