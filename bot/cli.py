@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
+from bot.flood import FloodGuard
 from dialogs.crisis import CrisisScreen
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
@@ -269,13 +270,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             return 2
     store, engine, texts = build_engine(settings)
     front = TelegramFront(
-        engine, texts, settings.staff_chat_id, timedelta(hours=settings.idle_reminder_hours)
+        engine,
+        texts,
+        settings.staff_chat_id,
+        timedelta(hours=settings.idle_reminder_hours),
+        FloodGuard(settings.flood_limit_per_minute),
     )
     purge = _purger(store, settings)
     jobs = [
         (24 * 3600, lambda: asyncio.to_thread(purge)),
         (600, front.nudge_idle),
         (30, front.send_reminders),
+        (60, front.forget_quiet_clients),
     ]
     if args.webhook:
         from bot.webhook import run_webhook

@@ -30,6 +30,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.flood import FloodGuard
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
 from dialogs.messages import Button, Input, Outcome, Reply, split_message
@@ -62,12 +63,14 @@ class TelegramFront:
         texts: Texts,
         staff_chat_id: int,
         idle_for: timedelta = timedelta(hours=24),
+        flood: FloodGuard | None = None,
     ):
         self.engine = engine
         self.t = texts
         self.staff_chat_id = staff_chat_id
         self.staff_lang = engine.config.staff_lang
         self.idle_for = idle_for
+        self.flood = flood or FloodGuard(limit=0)
 
     async def nudge_idle(self) -> None:
         """Remind, once, each client whose intake has waited `idle_for`."""
@@ -81,6 +84,26 @@ class TelegramFront:
                 except TelegramError as error:
                     log.warning("idle reminder not delivered: %s", type(error).__name__)
 
+    async def slow_down(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a client who writes too fast once, then ignore them until the minute passes."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or chat.type != ChatType.PRIVATE:
+            return
+        verdict = self.flood.check(user.id)
+        if verdict == "ok":
+            return
+        if verdict == "warn":
+            lang = pick_language(user.language_code)
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(chat.id, self.t(lang, "flood.slow_down"))
+        if update.callback_query:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        raise ApplicationHandlerStop
+
+    async def forget_quiet_clients(self) -> None:
+        self.flood.forget_idle()
+
     async def skip_repeats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stop an update Telegram delivers a second time (a lost confirmation, two instances)."""
         if not self.engine.store.first_delivery(update.update_id):
@@ -89,6 +112,7 @@ class TelegramFront:
 
     def install(self, app: Application) -> None:
         self.bot = app.bot
+        app.add_handler(TypeHandler(Update, self.slow_down), group=-2)
         app.add_handler(TypeHandler(Update, self.skip_repeats), group=-1)
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         app.add_handler(MessageHandler(private, self.on_message))

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from bot.cli import build_engine
 from bot.config import Settings
+from bot.flood import FloodGuard
 from bot.telegram import TelegramFront, build_application, serve_polling
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram
@@ -32,7 +33,10 @@ async def running_bot(tg: FakeTelegram, db_url: str, **extra: object):
     store, engine, texts = build_engine(settings)
     if not store.find_active_org("ACME"):
         store.add_org(code="ACME", name="Acme Ltd")
-    app = build_application(TelegramFront(engine, texts, STAFF_CHAT), tg.token, tg.base_url)
+    # Flood control is off unless a test asks for it: the tests type faster than people do.
+    flood = FloodGuard(settings.flood_limit_per_minute if "flood_limit_per_minute" in extra else 0)
+    front = TelegramFront(engine, texts, STAFF_CHAT, flood=flood)
+    app = build_application(front, tg.token, tg.base_url)
     tg.watch(app)
     stop = asyncio.Event()
     task = asyncio.create_task(serve_polling(app, texts, stop))
