@@ -22,6 +22,7 @@ from dialogs.i18n import Texts
 from dialogs.questions import WAY_LABELS
 from storage import Store, open_database
 from storage.crypto import Cipher, generate_key
+from storage.migrate import current_revision
 
 log = logging.getLogger("intake_bot")
 
@@ -52,6 +53,8 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Alembic's own lines ("Context impl SQLiteImpl.") are noise; storage.migrate logs the upgrade.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +96,20 @@ def _parser() -> argparse.ArgumentParser:
     disable.set_defaults(action=_org_disable)
 
     _staff_commands(commands)
+
+    database = commands.add_parser(
+        "db",
+        help="manage the database schema",
+        description="The schema is versioned with Alembic migrations (storage/migrations).",
+    )
+    db_actions = database.add_subparsers(required=True, metavar="ACTION")
+    db_actions.add_parser(
+        "upgrade",
+        help="bring the schema of DATABASE_URL to the newest version",
+        description="Runs the migrations the database has not had yet; running it again does "
+        "nothing. Every command also does this when it starts. A database made before "
+        "migrations existed is recognized and brought up to date.",
+    ).set_defaults(action=_db_upgrade)
 
     purge = commands.add_parser(
         "purge",
@@ -155,6 +172,14 @@ def _staff_commands(commands) -> None:
     remove = actions.add_parser("remove", help="stop offering a consultant's time")
     remove.add_argument("id", type=int)
     remove.set_defaults(action=_staff_remove)
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_database(settings.database_url)
+    with engine.connect() as connection:
+        print(f"database schema at revision {current_revision(connection)} (the newest)")
+    engine.dispose()
+    return 0
 
 
 def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -281,6 +306,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         (24 * 3600, lambda: asyncio.to_thread(purge)),
         (600, front.nudge_idle),
         (30, front.send_reminders),
+        (5, front.drain_outbox),
         (60, front.forget_quiet_clients),
     ]
     if args.webhook:

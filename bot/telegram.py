@@ -31,6 +31,7 @@ from telegram.ext import (
 )
 
 from bot.flood import FloodGuard
+from bot.outbox import OutboxSender, payload
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
 from dialogs.messages import Button, Input, Outcome, Reply, split_message
@@ -71,6 +72,7 @@ class TelegramFront:
         self.staff_lang = engine.config.staff_lang
         self.idle_for = idle_for
         self.flood = flood or FloodGuard(limit=0)
+        self.outbox = OutboxSender(engine.store)
 
     async def nudge_idle(self) -> None:
         """Remind, once, each client whose intake has waited `idle_for`."""
@@ -206,6 +208,7 @@ class TelegramFront:
 
     async def _run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, inp: Input) -> None:
         user, chat = update.effective_user, update.effective_chat
+        self.engine.store.unblock(chat.id)  # writing to us means they no longer block the bot
         outcome = self.engine.handle(
             user_id=user.id,
             chat_id=chat.id,
@@ -216,35 +219,29 @@ class TelegramFront:
         await self._deliver(context.bot, chat.id, outcome)
 
     async def _deliver(self, bot: Bot, chat_id: int | None, out: Outcome) -> None:
+        """Answer the chat at once; everything for others goes through the outbox."""
         for reply in out.replies:
             await self._send(bot, chat_id, reply)
-        for client_chat, reply in out.to_clients:
-            try:
-                await self._send(bot, client_chat, reply)
-            except TelegramError as error:
-                log.warning("message to a client not delivered: %s", type(error).__name__)
+        store = self.engine.store
         for note in out.staff:
-            try:
-                sent = await bot.send_message(
-                    self.staff_chat_id, note.text, reply_markup=_inline(note.buttons)
-                )
-            except TelegramError as error:
-                log.error("staff notification failed: %s", type(error).__name__)
-                continue
-            if note.ref:
-                self.engine.staff_message_sent(
-                    ref=note.ref, chat_id=sent.chat_id, message_id=sent.message_id
-                )
+            store.enqueue(
+                chat_id=self.staff_chat_id, ref=note.ref, payload=payload(note.text, note.buttons)
+            )
         for edit in out.staff_edits:
-            try:
-                await bot.edit_message_text(
-                    edit.text,
-                    chat_id=edit.chat_id,
-                    message_id=edit.message_id,
-                    reply_markup=_inline(edit.buttons),
-                )
-            except TelegramError as error:
-                log.error("staff message edit failed: %s", type(error).__name__)
+            store.enqueue(
+                chat_id=self.staff_chat_id,
+                kind="edit",
+                ref=edit.ref,
+                payload=payload(edit.text, edit.buttons),
+            )
+        for client_chat, reply in out.to_clients:
+            store.enqueue(chat_id=client_chat, payload=payload(reply.text, reply.buttons))
+        if out.staff or out.staff_edits or out.to_clients:
+            await self.outbox.drain(bot)
+
+    async def drain_outbox(self) -> None:
+        """The periodic round that retries what Telegram did not take yet."""
+        await self.outbox.drain(self.bot)
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         if reply.document and len(reply.text) <= CAPTION_LIMIT:  # one message, not two
@@ -262,16 +259,14 @@ class TelegramFront:
             await bot.send_document(chat_id, InputFile(content, filename=name))
 
     async def send_reminders(self) -> None:
-        """Send each due reminder once; a restart neither loses nor repeats one."""
-        for reminder_id, booking, _hours in self.engine.store.claim_due_reminders():
-            try:
-                await self._send(self.bot, booking.chat_id, self.engine.reminder(booking))
-            except Forbidden:
-                log.info("a reminder could not be delivered: the client blocked the bot")
-            except TelegramError as error:
-                log.warning("reminder not delivered, will retry: %s", type(error).__name__)
-                continue  # the claim lapses and another round sends it
-            self.engine.store.reminder_sent(reminder_id)
+        """Move each due reminder into the outbox, once; a restart neither loses nor repeats."""
+        store = self.engine.store
+        for reminder_id, booking, _hours in store.claim_due_reminders():
+            reply = self.engine.reminder(booking)
+            store.reminder_to_outbox(
+                reminder_id, chat_id=booking.chat_id, payload=payload(reply.text, reply.buttons)
+            )
+        await self.outbox.drain(self.bot)
 
 
 def _inline(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:

@@ -17,7 +17,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -28,7 +28,6 @@ from bot.config import Settings
 from bot.telegram import ALLOWED_UPDATES, COMMANDS, TelegramFront, _every
 from dialogs.i18n import LANGUAGES, Texts
 from storage import Store
-from storage.models import Booking, Conversation
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +88,7 @@ class _StoreGauges(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("intake_bot_database_up", "1 if the database answered this scrape")
         try:
-            with self.store.engine.connect() as connection:
-                in_progress = connection.scalar(
-                    select(func.count()).select_from(Conversation).where(Conversation.active)
-                )
-                by_status = connection.execute(
-                    select(Booking.status, func.count()).group_by(Booking.status)
-                ).all()
+            counts = self.store.counts()
         except SQLAlchemyError as error:
             log.warning("metrics: database unavailable: %s", type(error).__name__)
             up.add_metric([], 0)
@@ -104,12 +97,19 @@ class _StoreGauges(Collector):
         up.add_metric([], 1)
         yield up
         yield GaugeMetricFamily(
-            "intake_bot_intakes_in_progress", "Intakes begun and not finished", value=in_progress
+            "intake_bot_intakes_in_progress",
+            "Intakes begun and not finished",
+            value=counts["intakes_in_progress"],
         )
         bookings = GaugeMetricFamily("intake_bot_bookings", "Bookings by status", labels=["status"])
-        for status, count in by_status:
+        for status, count in counts["bookings"].items():
             bookings.add_metric([status], count)
         yield bookings
+        yield GaugeMetricFamily(
+            "intake_bot_outbox_backlog",
+            "Messages waiting in the outbox for Telegram",
+            value=counts["outbox_backlog"],
+        )
 
 
 def build_webhook_application(

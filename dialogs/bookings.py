@@ -82,16 +82,7 @@ class BookingMixin:
         return StaffNote(self.staff_text(booking), booking.ref, self.staff_buttons(booking))
 
     def _staff_edit(self: "IntakeEngine", booking: BookingView) -> list[StaffEdit]:
-        if booking.staff_message_id is None:
-            return []
-        return [
-            StaffEdit(
-                booking.staff_chat_id,
-                booking.staff_message_id,
-                self.staff_text(booking),
-                self.staff_buttons(booking),
-            )
-        ]
+        return [StaffEdit(booking.ref, self.staff_text(booking), self.staff_buttons(booking))]
 
     def staff_action(
         self: "IntakeEngine", *, ref: str, action: str, staff_user_id: int, staff_name: str

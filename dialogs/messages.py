@@ -39,10 +39,9 @@ class StaffNote:
 
 @dataclass(frozen=True)
 class StaffEdit:
-    """Replace a staff-group message already sent: a new status, a correction, an erasure."""
+    """Replace the staff-group message of booking `ref`: a new status, a correction, an erasure."""
 
-    chat_id: int
-    message_id: int
+    ref: str
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
 

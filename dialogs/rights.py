@@ -93,15 +93,11 @@ class RightsMixin:
     def _erase(self: "IntakeEngine", turn: Turn, lang: str) -> None:
         staff = self.config.staff_lang
         for booking in self.store.erase_client(turn.user_id):
-            if booking.staff_message_id is None:
-                continue
             active = booking.status in ("pending", "confirmed")
             cancelled = active and booking.start > self.store.clock()
             message = _("staff.erased_cancelled") if cancelled else _("staff.erased")
             text = self.t(staff, message, ref=booking.ref, when=self.t.when(booking.start, staff))
-            turn.out.staff_edits.append(
-                StaffEdit(booking.staff_chat_id, booking.staff_message_id, text)
-            )
+            turn.out.staff_edits.append(StaffEdit(booking.ref, text))
         turn.out.replies.append(Reply(self.t(lang, "erase.done")))
         log.info("a client's data was erased at their request")
 
@@ -215,8 +211,3 @@ class RightsMixin:
                 booking_ref=ref,
                 what="details",
             )
-
-    def staff_message_sent(
-        self: "IntakeEngine", *, ref: str, chat_id: int, message_id: int
-    ) -> None:
-        self.store.set_staff_message(ref=ref, chat_id=chat_id, message_id=message_id)

@@ -17,6 +17,7 @@ from storage.models import (
     ACTIVE_STATUSES,
     Booking,
     Consultant,
+    OutboxMessage,
     Reminder,
     TimeOff,
     WaitlistEntry,
@@ -585,6 +586,23 @@ class CalendarMixin:
                 if won:
                     claimed.append((reminder.id, self._view(booking), reminder.hours_before))
         return claimed
+
+    def reminder_to_outbox(self, reminder_id: int, *, chat_id: int, payload: dict) -> None:
+        """Queue the reminder's message and mark it sent, in one transaction."""
+        with Session(self.engine) as session:
+            session.add(
+                OutboxMessage(
+                    chat_id=chat_id,
+                    kind="send",
+                    payload=self._seal(payload),
+                    next_attempt_at=self.clock(),
+                    created_at=self.clock(),
+                )
+            )
+            session.execute(
+                update(Reminder).where(Reminder.id == reminder_id).values(sent_at=self.clock())
+            )
+            session.commit()
 
     def reminder_sent(self, reminder_id: int) -> None:
         with Session(self.engine) as session:

@@ -141,3 +141,26 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(primary_key=True)
     handled_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to the staff group or to a client, kept until Telegram has accepted it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(index=True)
+    kind: str = Field(max_length=8)  # "send", or "edit" of the staff message of booking `ref`
+    ref: str | None = Field(default=None, max_length=16)  # booking whose staff message this is
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON: text, buttons
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = Field(default=None, index=True)
+    failed: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BlockedChat(SQLModel, table=True):
+    """A client who blocked the bot: messages to them are dropped, not retried."""
+
+    chat_id: int = Field(primary_key=True)
+    since: datetime = Field(default_factory=utcnow)

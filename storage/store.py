@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -21,6 +21,7 @@ from storage.models import (
     StaffAccess,
     WaitlistEntry,
 )
+from storage.outbox import OutboxMixin
 from storage.schedule import Schedule
 
 __all__ = ["BookedSlot", "BookingView", "Org", "Store"]
@@ -38,7 +39,7 @@ class Org:
     active: bool
 
 
-class Store(CalendarMixin):
+class Store(CalendarMixin, OutboxMixin):
     """Organizations, saved conversations and bookings over one SQLAlchemy engine.
 
     Conversation states and booking answers (every personal field and free-text answer) are
@@ -155,6 +156,22 @@ class Store(CalendarMixin):
             ).rowcount
             session.commit()
             return claimed == 1
+
+    def counts(self) -> dict:
+        """What /metrics reports from the database: intakes, bookings by status, outbox."""
+        with Session(self.engine) as session:
+            return {
+                "intakes_in_progress": session.exec(
+                    select(func.count()).select_from(Conversation).where(Conversation.active)
+                ).one(),
+                "bookings": {
+                    status: count
+                    for status, count in session.exec(
+                        select(Booking.status, func.count()).group_by(Booking.status)
+                    ).all()
+                },
+                "outbox_backlog": self.outbox_backlog(),
+            }
 
     def first_delivery(self, update_id: int) -> bool:
         """Record a Telegram update id; False when it was handled before (a redelivery)."""

@@ -518,6 +518,10 @@ class FakeTelegram:
     def unanswered_callback_queries(self) -> list[dict]:
         return [q for q in self._callback_queries.values() if not q["answered"]]
 
+    def heal(self) -> None:
+        """Forget every fault still queued by fail_next: Telegram is back."""
+        self._faults.clear()
+
     def fail_next(
         self,
         method: str,
