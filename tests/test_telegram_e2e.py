@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.harness import STAFF_CHAT, running_bot
 
 
@@ -152,7 +154,8 @@ async def test_two_clients_picking_the_same_time_at_once(tg, db_url):
         assert len(tg.messages_for(STAFF_CHAT)) == 2
 
 
-async def test_bot_process_killed_mid_intake_resumes_where_the_client_was(tg, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "terminated"])
+async def test_bot_process_stopped_mid_intake_resumes_where_the_client_was(tg, tmp_path, stop):
     """`intake-bot run` as a real process: kill it mid-intake, start it again, finish."""
     env = os.environ | {
         "TELEGRAM_BOT_TOKEN": tg.token,
@@ -183,8 +186,9 @@ async def test_bot_process_killed_mid_intake_resumes_where_the_client_was(tg, tm
     await mila.click("consent:yes", min_messages=1)
     await mila.send("acme", min_messages=1)
     await mila.send("Мила Петрова", min_messages=1)
-    bot.send_signal(signal.SIGKILL)  # the worst case: no chance to save anything more
-    bot.wait(10)
+    bot.send_signal(stop)  # SIGKILL is the worst case: no chance to save anything more
+    code = await asyncio.to_thread(bot.wait, 10)
+    assert code == (0 if stop == signal.SIGTERM else -signal.SIGKILL)
 
     bot = await start_bot()
     replies = await mila.send("/start", min_messages=2)
