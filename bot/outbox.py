@@ -62,7 +62,9 @@ class OutboxSender:
                         raise
             else:
                 sent = await bot.send_message(
-                    message.chat_id, body["text"], reply_markup=markup(body["buttons"])
+                    message.chat_id,
+                    body["text"],
+                    reply_markup=markup(body["buttons"]),
                 )
                 if message.ref:
                     store.set_staff_message(

@@ -20,6 +20,7 @@ from telegram import (
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -292,13 +293,18 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyK
 
 
 def build_application(front: TelegramFront, token: str, base_url: str | None) -> Application:
-    """The python-telegram-bot Application, wired to the front."""
-    builder = ApplicationBuilder().token(token)
-    if base_url:
-        builder = builder.base_url(base_url)
-    app = builder.build()
+    """The python-telegram-bot Application for polling, wired to the front."""
+    app = application_builder(token, base_url).build()
     front.install(app)
     return app
+
+
+def application_builder(token: str, base_url: str | None) -> ApplicationBuilder:
+    """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
+    # Outgoing messages keep to Telegram's limits (30/s overall, 20/min per group). No retry
+    # inside the limiter: it would hold the update; the outbox retries later by itself.
+    builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=0))
+    return builder.base_url(base_url) if base_url else builder
 
 
 async def serve_polling(

@@ -21,11 +21,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, SimpleUpdateProcessor
+from telegram.ext import Application, ContextTypes, SimpleUpdateProcessor
 
 from bot.cli import _until_signalled
 from bot.config import Settings
-from bot.telegram import ALLOWED_UPDATES, COMMANDS, TelegramFront, _every
+from bot.telegram import ALLOWED_UPDATES, COMMANDS, TelegramFront, _every, application_builder
 from dialogs.i18n import LANGUAGES, Texts
 from storage import Store
 
@@ -116,10 +116,8 @@ def build_webhook_application(
     front: TelegramFront, token: str, base_url: str | None, metrics: Metrics
 ) -> Application:
     """The Application for webhook mode: no Updater, updates counted and timed."""
-    builder = ApplicationBuilder().token(token).updater(None)
+    builder = application_builder(token, base_url).updater(None)
     builder = builder.concurrent_updates(_TimedProcessor(metrics))
-    if base_url:
-        builder = builder.base_url(base_url)
     app = builder.build()
     front.install(app)
     app.add_error_handler(metrics.count_error)
