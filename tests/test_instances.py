@@ -1,0 +1,141 @@
+"""Two bot processes in webhook mode on one PostgreSQL database serve the same client."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import aiohttp
+
+from storage import Schedule, Store, open_database
+from storage.crypto import Cipher, generate_key
+from tests.harness import STAFF_CHAT
+from tests.test_webhook import PUBLIC_URL, SECRET, free_port
+
+
+async def test_two_instances_alternating_one_clients_updates_lose_nothing_and_do_nothing_twice(
+    tg, pg_url, tmp_path
+):
+    key = generate_key()
+    env = os.environ | {
+        "TELEGRAM_BOT_TOKEN": tg.token,
+        "TELEGRAM_API_BASE_URL": tg.base_url,
+        "STAFF_CHAT_ID": str(STAFF_CHAT),
+        "DATABASE_URL": pg_url,
+        "INTAKE_DATA_KEY": key,
+        "WEBHOOK_URL": PUBLIC_URL,
+        "WEBHOOK_SECRET": SECRET,
+    }
+    cli = [sys.executable, "-m", "bot.cli"]
+    subprocess.run(
+        [*cli, "org", "add", "ACME", "Acme Ltd"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    ports = [free_port(), free_port()]
+    bots = [
+        subprocess.Popen(
+            [*cli, "run", "--webhook"],
+            env=env | {"WEBHOOK_PORT": str(port)},
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    try:
+        async with aiohttp.ClientSession() as http:
+            for port in ports:  # both up: they answer /healthz
+                for _ in range(300):
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            if response.status == 200:
+                                break
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("an instance did not start")
+        targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
+        turn = iter(range(1000))
+
+        def next_instance() -> None:
+            tg.set_webhook_target(targets[next(turn) % 2])
+
+        ana = tg.user(9401, language_code="en")
+        steps = [
+            ("send", "/start"),
+            ("click", "lang:en"),
+            ("click", "consent:yes"),
+            ("send", "acme"),
+            ("send", "Ana Georgieva"),
+            ("click", "gender:woman"),
+            ("send", "37"),
+            ("send", "0888 444 555"),
+            ("send", "ana@example.com"),
+            ("send", "Varna"),
+            ("send", "I would like help with panic attacks."),
+            ("click", "way:video"),
+            ("click", "consult_lang:bg"),
+            ("click", "day"),
+            ("click", "time"),
+            ("click", "skip:experience"),
+            ("click", "skip:notes"),
+            ("click", "book:confirm"),
+        ]
+        for action, value in steps:
+            next_instance()
+            if value in ("day", "time"):
+                value = next(d for d in ana.last().button_data() if d.startswith(value + ":"))
+            if action == "send":
+                await ana.send(value, min_messages=1)
+            else:
+                await ana.click(value, min_messages=1)
+        assert "is booked" in ana.last().text
+        # The confirmation update delivered once more, to the other instance: no second effect.
+        before = len(ana.messages)
+        tg.redeliver(tg._last_pushed)
+        next_instance()
+        await asyncio.sleep(1.0)
+        assert len(ana.messages) == before
+        store = Store(open_database(pg_url), Schedule(), Cipher.from_text(key))
+        [booking] = store.client_bookings(9401)
+        assert booking.answers["name"] == "Ana Georgieva" and booking.status == "pending"
+        for _ in range(100):
+            if tg.messages_for(STAFF_CHAT):
+                break
+            await asyncio.sleep(0.05)
+        assert len(tg.messages_for(STAFF_CHAT)) == 1
+        texts = "\n".join(m.text for m in ana.messages)
+        for once in (
+            "Which language",
+            "organization code",
+            "first and last name",
+            "How old are you?",
+            "e-mail address",
+            "Which day suits you",
+            "is booked",
+        ):
+            assert texts.count(once) == 1, once  # every step answered once: nothing doubled
+        assert set(booking.answers) >= {
+            "org",
+            "name",
+            "gender",
+            "age",
+            "phone",
+            "email",
+            "city",
+            "reason",
+            "way",
+            "consult_lang",
+            "time",
+        }
+        store.engine.dispose()
+    finally:
+        for bot in bots:
+            bot.send_signal(signal.SIGTERM)
+        codes = [await asyncio.to_thread(bot.wait, 20) for bot in bots]
+    assert codes == [0, 0], [bot.stderr.read()[-2000:] for bot in bots]
