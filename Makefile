@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: install chat test lint run clean
+.PHONY: install chat test test-postgres lint run migration clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The suite twice: every store on a SQLite file, then on a fresh PostgreSQL database.
 test: lint
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-postgres
+
+test-postgres: install
+	INTAKE_TEST_DATABASE=postgresql $(PY) -m pytest -q
+
+# A new schema migration from the models: make migration MESSAGE="add the x table"
+migration: install
+	$(PY) -m storage.migrations "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

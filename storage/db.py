@@ -1,13 +1,13 @@
 """Database engine set-up for SQLite (default) and PostgreSQL."""
 
 from sqlalchemy import Engine, event
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
-from storage import models  # noqa: F401  (registers the tables)
+from storage.migrate import upgrade_database
 
 
 def open_database(url: str) -> Engine:
-    """Create the engine for `url` and make sure the tables exist."""
+    """Create the engine for `url` and bring its schema to the newest migration."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
@@ -16,7 +16,7 @@ def open_database(url: str) -> Engine:
     # hide_parameters: SQL errors in the log never carry the values of a statement.
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    SQLModel.metadata.create_all(engine)
+    upgrade_database(engine)
     return engine
 
 

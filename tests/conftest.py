@@ -1,8 +1,13 @@
-"""Shared fixtures: a store on a fresh SQLite file (or PostgreSQL database) and the engine."""
+"""Shared fixtures: a store on a fresh SQLite file (or PostgreSQL database) and the engine.
+
+With INTAKE_TEST_DATABASE=postgresql (`make test-postgres`), `db_url` and so every store made
+from it is a fresh PostgreSQL database instead of a SQLite file.
+"""
 
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +26,9 @@ CIPHER = Cipher.from_text(generate_key())
 POSTGRES_SERVER = os.environ.get(
     "INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+TEST_DATABASE = os.environ.get("INTAKE_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"INTAKE_TEST_DATABASE={TEST_DATABASE!r}: use sqlite or postgresql")
 
 
 @pytest.fixture(scope="session")
@@ -29,13 +37,30 @@ def texts() -> Texts:
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
+def db_url(tmp_path) -> Iterator[str]:
+    """The store's database: a SQLite file, or PostgreSQL with INTAKE_TEST_DATABASE=postgresql."""
+    if TEST_DATABASE == "postgresql":
+        with _postgres_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'intake.db'}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A SQLite file whatever INTAKE_TEST_DATABASE says, for tests that read the file itself."""
     return f"sqlite:///{tmp_path / 'intake.db'}"
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A throw-away database on the PostgreSQL server at 127.0.0.1:5432."""
+    with _postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def _postgres_database() -> Iterator[str]:
     admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
     name = f"intake_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:

@@ -1,0 +1,97 @@
+"""Bring a database's schema to the newest Alembic revision, safely from several processes."""
+
+import logging
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlmodel import SQLModel
+
+from storage import models  # noqa: F401  (registers the tables)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+INITIAL_REVISION = "0001"
+# What the initial revision creates. Before migrations, every start ran create_all, which made
+# these tables: all of them, or for a store from an older release only some.
+INITIAL_TABLES = (
+    "blockedchat",
+    "booking",
+    "consentrecord",
+    "consultant",
+    "conversation",
+    "organization",
+    "outboxmessage",
+    "processedupdate",
+    "reminder",
+    "staffaccess",
+    "timeoff",
+    "waitlistentry",
+)
+# The PostgreSQL advisory lock held while migrating; any number that no other code uses.
+_LOCK_KEY = int.from_bytes(b"intake")
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision in storage/migrations/versions (read once per process)."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head is not None, "storage/migrations/versions holds no revision"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The database's revision, or None when it has no alembic_version table."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, built here: no alembic.ini, and env.py uses `connection`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Migrate the database to the newest revision, unless it is there already."""
+    with engine.connect() as connection:
+        if current_revision(connection) == head_revision():
+            return  # the usual start: one cheap query, no lock
+    with engine.begin() as connection:
+        _lock(connection)
+        # Another process may have migrated while this one waited for the lock.
+        before = current_revision(connection)
+        if before == head_revision():
+            return
+        if before is None and set(inspect(connection).get_table_names()) & set(INITIAL_TABLES):
+            before = _adopt(connection)
+        command.upgrade(alembic_config(connection), "head")
+    if before != head_revision():
+        log.info("database schema upgraded from %s to %s", before or "none", head_revision())
+
+
+def _lock(connection: Connection) -> None:
+    """Let one process at a time migrate; the lock ends with the transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        # SQLite's write lock, taken now rather than at the first write; another process
+        # waits for it for up to busy_timeout.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _adopt(connection: Connection) -> str:
+    """Put a store made by create_all, before migrations, at the initial revision."""
+    # Start-up used to create whatever tables were missing, so a store from an older release
+    # may lack some of the initial ones: create them as it did, then record the revision.
+    metadata = SQLModel.metadata
+    metadata.create_all(connection, tables=[metadata.tables[name] for name in INITIAL_TABLES])
+    command.stamp(alembic_config(connection), INITIAL_REVISION)
+    log.info("database made before migrations: recorded as revision %s", INITIAL_REVISION)
+    return INITIAL_REVISION

@@ -1,0 +1,1 @@
+"""Alembic migrations of the database schema; run by `storage.db.open_database`."""
