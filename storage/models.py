@@ -1,8 +1,8 @@
-"""SQLModel tables. Times are aware datetimes, stored in UTC."""
+"""SQLModel tables. Times are aware datetimes, stored in UTC; Telegram ids are 64-bit."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -21,8 +21,8 @@ class Organization(SQLModel, table=True):
 class Conversation(SQLModel, table=True):
     """Where one client stands in the intake; saved after every answer."""
 
-    user_id: int = Field(primary_key=True)
-    chat_id: int
+    user_id: int = Field(primary_key=True, sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)
     state: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of engine.State
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     active: bool = True  # an intake in progress (not finished, declined or cancelled)
@@ -56,8 +56,8 @@ class Booking(SQLModel, table=True):
     slot_minutes: int
     status: str = Field(default="pending", max_length=16, index=True)
     expires_at: datetime | None = None  # when a hold lapses
-    user_id: int = Field(index=True)  # 0 once the client's data is erased
-    chat_id: int
+    user_id: int = Field(index=True, sa_type=BigInteger)  # 0 once the client's data is erased
+    chat_id: int = Field(sa_type=BigInteger)
     org_code: str = Field(max_length=64)
     way: str = Field(max_length=16)
     consult_lang: str = Field(max_length=8)
@@ -66,14 +66,15 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     urgent: str | None = Field(default=None, max_length=32)  # crisis category noticed, if any
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
-    staff_chat_id: int | None = None  # where the staff notification is, to edit it later
-    staff_message_id: int | None = None
+    # Where the staff notification is, to edit it later.
+    staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    staff_message_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Consultant(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    telegram_user_id: int = Field(unique=True)
+    telegram_user_id: int = Field(unique=True, sa_type=BigInteger)
     languages: str = Field(max_length=100)  # "bg,en"
     ways: str = Field(max_length=100)  # "video,phone,chat"
     hours: str = Field(max_length=500)  # "mon-fri 09:00-17:00"
@@ -104,8 +105,8 @@ class Reminder(SQLModel, table=True):
 
 class WaitlistEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(index=True)
-    chat_id: int
+    user_id: int = Field(index=True, sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)
     way: str = Field(max_length=16)
     consult_lang: str = Field(max_length=8)
     client_lang: str = Field(max_length=8)
@@ -117,7 +118,7 @@ class ConsentRecord(SQLModel, table=True):
     """One "I agree": which notice, in which language, the exact text shown, and when."""
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(index=True)
+    user_id: int = Field(index=True, sa_type=BigInteger)
     version: str = Field(max_length=32)
     lang: str = Field(max_length=8)
     text_hash: str = Field(max_length=64)
@@ -128,8 +129,8 @@ class StaffAccess(SQLModel, table=True):
     """A staff member opened a client's details; shown to the client in /mydata."""
 
     id: int | None = Field(default=None, primary_key=True)
-    client_user_id: int = Field(index=True)
-    staff_user_id: int
+    client_user_id: int = Field(index=True, sa_type=BigInteger)
+    staff_user_id: int = Field(sa_type=BigInteger)
     staff_name: str = Field(max_length=200)
     booking_ref: str = Field(max_length=16)
     what: str = Field(max_length=64)
@@ -139,7 +140,7 @@ class StaffAccess(SQLModel, table=True):
 class ProcessedUpdate(SQLModel, table=True):
     """Telegram update ids already handled: a redelivered update has no second effect."""
 
-    update_id: int = Field(primary_key=True)
+    update_id: int = Field(primary_key=True, sa_type=BigInteger)
     handled_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -147,7 +148,7 @@ class OutboxMessage(SQLModel, table=True):
     """A message to the staff group or to a client, kept until Telegram has accepted it."""
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(index=True)
+    chat_id: int = Field(index=True, sa_type=BigInteger)
     kind: str = Field(max_length=8)  # "send", or "edit" of the staff message of booking `ref`
     ref: str | None = Field(default=None, max_length=16)  # booking whose staff message this is
     payload: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON: text, buttons
@@ -162,5 +163,5 @@ class OutboxMessage(SQLModel, table=True):
 class BlockedChat(SQLModel, table=True):
     """A client who blocked the bot: messages to them are dropped, not retried."""
 
-    chat_id: int = Field(primary_key=True)
+    chat_id: int = Field(primary_key=True, sa_type=BigInteger)
     since: datetime = Field(default_factory=utcnow)

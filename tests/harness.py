@@ -10,7 +10,7 @@ from bot.telegram import TelegramFront, build_application, serve_polling
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram
 
-STAFF_CHAT = -100777
+STAFF_CHAT = -1001234567890  # a real supergroup id: more than 32 bits
 TEST_KEY = generate_key()
 
 

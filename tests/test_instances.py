@@ -65,7 +65,7 @@ async def test_two_instances_alternating_one_clients_updates_lose_nothing_and_do
         def next_instance() -> None:
             tg.set_webhook_target(targets[next(turn) % 2])
 
-        ana = tg.user(9401, language_code="en")
+        ana = tg.user(7_123_456_789, language_code="en")  # a 64-bit user id
         steps = [
             ("send", "/start"),
             ("click", "lang:en"),
@@ -102,7 +102,7 @@ async def test_two_instances_alternating_one_clients_updates_lose_nothing_and_do
         await asyncio.sleep(1.0)
         assert len(ana.messages) == before
         store = Store(open_database(pg_url), Schedule(), Cipher.from_text(key))
-        [booking] = store.client_bookings(9401)
+        [booking] = store.client_bookings(7_123_456_789)
         assert booking.answers["name"] == "Ana Georgieva" and booking.status == "pending"
         for _ in range(100):
             if tg.messages_for(STAFF_CHAT):

@@ -188,8 +188,8 @@ async def test_withdraw_consent_erases_like_deletedata(tg, db_url):
         assert store.export_client(8007)["consents"] == []
 
 
-async def test_no_answer_reaches_the_raw_database(tg, db_url):
-    async with running_bot(tg, db_url):
+async def test_no_answer_reaches_the_raw_sqlite_file(tg, sqlite_url):
+    async with running_bot(tg, sqlite_url):
         desi = tg.user(8008, language_code="bg")
         await book_over_telegram(desi)
         other = tg.user(8009, language_code="bg")
@@ -198,7 +198,7 @@ async def test_no_answer_reaches_the_raw_database(tg, db_url):
         await other.click("consent:yes")
         await other.send("acme")
         await other.send("Недовършен Клиент")  # an intake in progress is stored too
-    database = Path(db_url.removeprefix("sqlite:///"))
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
     raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
     assert len(raw) > 10_000
     for value in [*plain_answers(), "Недовършен Клиент"]:
