@@ -74,6 +74,7 @@ class TelegramFront:
         self.idle_for = idle_for
         self.flood = flood or FloodGuard(limit=0)
         self.outbox = OutboxSender(engine.store)
+        self.on_event: Callable[[str], None] = lambda _event: None  # metrics hook in webhook mode
 
     async def nudge_idle(self) -> None:
         """Remind, once, each client whose intake has waited `idle_for`."""
@@ -221,6 +222,8 @@ class TelegramFront:
 
     async def _deliver(self, bot: Bot, chat_id: int | None, out: Outcome) -> None:
         """Answer the chat at once; everything for others goes through the outbox."""
+        for event in out.events:
+            self.on_event(event)
         for reply in out.replies:
             await self._send(bot, chat_id, reply)
         store = self.engine.store

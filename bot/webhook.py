@@ -54,7 +54,16 @@ class Metrics:
             "Time to handle one update, from leaving the queue to the last reply",
             registry=self.registry,
         )
+        self.intakes = Counter(
+            "intake_bot_intakes",
+            "Intakes by event: started (a greeting to a new intake) and completed (booked)",
+            ["event"],
+            registry=self.registry,
+        )
         self.registry.register(_StoreGauges(store))
+
+    def count_event(self, event: str) -> None:
+        self.intakes.labels(event.removeprefix("intake_")).inc()
 
     async def count_error(self, _update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Count an error; the front's own error handler tells the client."""
@@ -120,6 +129,7 @@ def build_webhook_application(
     builder = builder.concurrent_updates(_TimedProcessor(metrics))
     app = builder.build()
     front.install(app)
+    front.on_event = metrics.count_event
     app.add_error_handler(metrics.count_error)
     return app
 

@@ -207,6 +207,7 @@ class IntakeEngine(RightsMixin, BookingMixin):
     def _begin(self, state: State | None, turn: Turn, inp: Input | None) -> State:
         """Start a new intake: greet and ask for the interface language."""
         lang = state.lang if state else turn.hint
+        turn.out.events.append("intake_started")
         if inp is not None and inp.kind == "choice" and inp.value.startswith("lang:"):
             return self._set_language(State(lang=lang), inp.value.removeprefix("lang:"), turn)
         upcoming = self.store.bookings_of(turn.user_id)
@@ -494,6 +495,7 @@ class IntakeEngine(RightsMixin, BookingMixin):
         except SlotTaken:
             return self._slot_lost(state, start, out)
         log.info("booking %s made", booked.ref)
+        out.events.append("intake_completed")
         booking = self.store.booking(booked.ref)
         way_label = WAY_LABELS[booking.way]
         confirmation = self.t(

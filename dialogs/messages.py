@@ -52,6 +52,7 @@ class Outcome:
     staff: list[StaffNote] = field(default_factory=list)
     staff_edits: list[StaffEdit] = field(default_factory=list)
     to_clients: list[tuple[int, Reply]] = field(default_factory=list)  # (chat id, message)
+    events: list[str] = field(default_factory=list)  # for metrics: "intake_started", ...
 
 
 @dataclass

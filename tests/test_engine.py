@@ -16,6 +16,7 @@ def test_full_english_intake_books_and_tells_staff(client, store):
     assert "maria@example.com" in client.text.lower()
     client.press("book:confirm")
     assert "Your consultation is booked" in client.text
+    assert client.last.events == ["intake_completed"]  # counted in /metrics
     assert "Tuesday, 24 November 2026 at 08:00" in client.text
     [booked] = store.bookings_of(client.user_id)
     assert booked.ref in client.text

@@ -199,6 +199,8 @@ async def test_metrics_count_updates_errors_and_time_and_read_the_database(tg, d
         assert value(samples, "intake_bot_update_seconds_bucket", le="+Inf") == 3
         assert value(samples, "intake_bot_update_seconds_sum") > 0
         assert value(samples, "intake_bot_intakes_in_progress") == 1
+        assert value(samples, "intake_bot_intakes_total", event="started") == 1
+        assert value(samples, "intake_bot_outbox_backlog") == 0
 
         tg.fail_next("sendMessage", 500)  # the reply fails; the client is told kindly instead
         await ana.send("ACME")
