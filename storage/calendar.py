@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from storage.db import claim
 from storage.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -570,20 +571,7 @@ class CalendarMixin:
                     )
                     session.commit()
                     continue
-                won = session.execute(
-                    update(Reminder)
-                    .where(
-                        Reminder.id == reminder.id,
-                        Reminder.sent_at.is_(None),
-                        or_(
-                            Reminder.claimed_at.is_(None),
-                            Reminder.claimed_at < now - REMINDER_LEASE,
-                        ),
-                    )
-                    .values(claimed_at=now)
-                ).rowcount
-                session.commit()
-                if won:
+                if claim(session, Reminder, reminder.id, now, REMINDER_LEASE):
                     claimed.append((reminder.id, self._view(booking), reminder.hours_before))
         return claimed
 

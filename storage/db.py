@@ -1,19 +1,21 @@
 """Database engine set-up for SQLite (default) and PostgreSQL."""
 
-from sqlalchemy import Engine, event
-from sqlmodel import create_engine
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, event, or_, update
+from sqlmodel import Session, create_engine
 
 from storage.migrate import upgrade_database
 
 
 def open_database(url: str) -> Engine:
     """Create the engine for `url` and bring its schema to the newest migration."""
+    # hide_parameters: SQL errors in the log never carry the values of a statement.
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-    # hide_parameters: SQL errors in the log never carry the values of a statement.
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     upgrade_database(engine)
@@ -28,3 +30,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # erased data does not linger in free pages
     cursor.close()
+
+
+def claim(session: Session, table: type, row_id: int, now: datetime, lease: timedelta) -> bool:
+    """Mark one unsent row of `table` as taken by this process, unless another holds it.
+
+    One conditional UPDATE: of processes racing for the row, exactly one sees a row changed. A
+    claim older than `lease` is taken as abandoned (its process died) and can be taken again.
+    """
+    won = session.execute(
+        update(table)
+        .where(
+            table.id == row_id,
+            table.sent_at.is_(None),
+            or_(table.claimed_at.is_(None), table.claimed_at < now - lease),
+        )
+        .values(claimed_at=now)
+    ).rowcount
+    session.commit()
+    return won == 1

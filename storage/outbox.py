@@ -5,9 +5,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
+from storage.db import claim
 from storage.models import BlockedChat, OutboxMessage
 
 CLAIM_LEASE = timedelta(minutes=2)  # a claimed message not settled by then is tried again
@@ -62,20 +63,7 @@ class OutboxMixin:
                 .order_by(OutboxMessage.id)
             ).all()
             for row in rows:
-                won = session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row.id,
-                        OutboxMessage.sent_at.is_(None),
-                        or_(
-                            OutboxMessage.claimed_at.is_(None),
-                            OutboxMessage.claimed_at < now - CLAIM_LEASE,
-                        ),
-                    )
-                    .values(claimed_at=now)
-                ).rowcount
-                session.commit()
-                if won:
+                if claim(session, OutboxMessage, row.id, now, CLAIM_LEASE):
                     claimed.append(
                         Pending(
                             row.id,
