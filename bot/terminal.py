@@ -65,7 +65,7 @@ def _show(outcome: Outcome, texts: Texts, lang: str, stdout: TextIO) -> list[But
         shown = flat or shown
         if reply.document:
             name, content = reply.document
-            print(f"[{name}]\n{content.decode()}", file=stdout)
+            print(f"[📎 {name}, {len(content)} bytes]", file=stdout)
     for text in [note.text for note in outcome.staff] + [e.text for e in outcome.staff_edits]:
         print("\n" + texts(lang, "terminal.staff") + "\n" + text, file=stdout)
     if outcome.replies:
