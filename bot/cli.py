@@ -183,7 +183,7 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     try:
         for code in args.languages.split(","):
             Locale.parse(code)
@@ -205,7 +205,7 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _staff_list(_args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     consultants = store.consultants(active_only=False)
     if not consultants:
         print(f"no consultants: one team calendar with OPENING_HOURS ({settings.opening_hours})")
@@ -219,7 +219,7 @@ def _staff_list(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _staff_hours(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     try:
         done = store.set_consultant_hours(args.id, args.hours)
     except ValueError as error:
@@ -229,7 +229,7 @@ def _staff_hours(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     tz = ZoneInfo(settings.timezone)
     try:
         start = _moment(args.start, tz, end=False)
@@ -253,7 +253,7 @@ def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
 
 
 def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     if not store.remove_consultant(args.id):
         return _no_consultant(args.id)
     print(f"removed consultant {args.id}; their bookings stay")
@@ -265,13 +265,17 @@ def _no_consultant(consultant_id: int) -> int:
     return 1
 
 
-def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
-    store = Store(
+def open_store(settings: Settings) -> Store:
+    return Store(
         open_database(settings.database_url),
         settings.schedule(),
         settings.cipher(),
         reminder_hours=settings.reminder_hours,
     )
+
+
+def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
+    store = open_store(settings)
     texts = Texts()
     screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
     return store, IntakeEngine(store, texts, settings.intake(), screen), texts
@@ -354,7 +358,7 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _org_add(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     try:
         org = store.add_org(code=args.code, name=args.name)
     except ValueError as error:
@@ -365,14 +369,14 @@ def _org_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _org_list(_args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     for org in store.list_orgs():
         print(f"{org.code}\t{org.name}\t{'active' if org.active else 'disabled'}")
     return 0
 
 
 def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     if not store.disable_org(args.code):
         print(f"intake-bot: no organization with code {args.code!r}", file=sys.stderr)
         return 1
@@ -381,14 +385,14 @@ def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _purge(_args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     intakes, bookings = _purger(store, settings)()
     print(f"deleted {intakes} idle intakes, anonymized {bookings} old bookings")
     return 0
 
 
 def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
-    store, _engine, _texts = build_engine(settings)
+    store = open_store(settings)
     if settings.intake_data_key:
         count = store.rotate_key(store.cipher)
         print(

@@ -34,6 +34,13 @@ class Texts:
     def __init__(self, locales_dir: Path = Path(locales.__file__).parent):
         self.locales_dir = locales_dir
         self._catalogs = {lang: _load_catalog(locales_dir, lang) for lang in LANGUAGES}
+        # Read once, like the catalogs: the text shown and its version always agree.
+        self._notices = {
+            lang: (locales_dir / lang / "privacy.txt").read_text(encoding="utf-8").strip()
+            for lang in LANGUAGES
+        }
+        parts = [self._notices[lang] + self(lang, "ask.consent") for lang in LANGUAGES]
+        self._notice_version = self.digest("\n".join(parts))[:12]
 
     def __call__(self, lang: str, msgid: str, **params: object) -> str:
         text = self._catalogs[lang].gettext(msgid)
@@ -65,15 +72,14 @@ class Texts:
 
     def privacy_notice(self, lang: str, **periods: int) -> str:
         """The full notice; {abandoned_days} and {booking_days} become the configured periods."""
-        text = (self.locales_dir / lang / "privacy.txt").read_text(encoding="utf-8").strip()
+        text = self._notices[lang]
         for name, value in periods.items():
             text = text.replace("{" + name + "}", str(value))
         return text
 
     def notice_version(self) -> str:
         """Changes whenever the notice or the consent text changes, in any language."""
-        parts = [self.privacy_notice(lang) + self(lang, "ask.consent") for lang in LANGUAGES]
-        return self.digest("\n".join(parts))[:12]
+        return self._notice_version
 
     @staticmethod
     def digest(text: str) -> str:

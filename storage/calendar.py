@@ -592,13 +592,6 @@ class CalendarMixin:
             )
             session.commit()
 
-    def reminder_sent(self, reminder_id: int) -> None:
-        with Session(self.engine) as session:
-            session.execute(
-                update(Reminder).where(Reminder.id == reminder_id).values(sent_at=self.clock())
-            )
-            session.commit()
-
     def reminders_of(self, user_id: int) -> list[dict]:
         with Session(self.engine) as session:
             rows = session.exec(

@@ -204,7 +204,7 @@ def test_reminders_are_sent_once_and_never_for_cancelled_or_moved_bookings(engin
     due = store.claim_due_reminders()
     assert [(b.ref, hours) for _id, b, hours in due] == [(keep.ref, 24)]
     assert store.claim_due_reminders() == []  # claimed: no second process sends it too
-    store.reminder_sent(due[0][0])
+    store.reminder_to_outbox(due[0][0], chat_id=21, payload={"text": "x", "buttons": []})
     reply = engine.reminder(due[0][1])
     assert "reminder" in reply.text and "Europe/Sofia" in reply.text
     an_hour_before = keep.start - timedelta(hours=1)
@@ -229,7 +229,7 @@ def test_a_claimed_reminder_not_marked_sent_is_retried_after_a_restart(engine, s
     store.clock = lambda: later
     [(again_id, _b, _h)] = store.claim_due_reminders()
     assert again_id == first_id
-    store.reminder_sent(again_id)
+    store.reminder_to_outbox(again_id, chat_id=31, payload={"text": "x", "buttons": []})
     much_later = later + timedelta(minutes=10)
     store.clock = lambda: much_later
     assert store.claim_due_reminders() == []
