@@ -318,7 +318,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_webhook(settings, store, front, texts, jobs)
     app = build_application(
-        front, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base_url
+        front,
+        settings.telegram_bot_token.get_secret_value(),
+        settings.telegram_api_base_url,
+        settings.telegram_max_rate,
     )
     asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop, jobs)))
     return 0

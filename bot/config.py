@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     booking_retention_days: int = Field(365, ge=1, le=36500)
     idle_reminder_hours: float = Field(24, gt=0, le=24 * 30)
     flood_limit_per_minute: int = Field(30, ge=0, le=1000)  # 0: no limit
+    telegram_max_rate: float = Field(30, ge=0, le=1000)  # requests/s to all chats; 0: no cap
     crisis_contacts: Annotated[tuple[str, ...], NoDecode] = ()
     crisis_phrases_dir: Path | None = None
     webhook_url: str | None = None

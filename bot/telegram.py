@@ -295,18 +295,23 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyK
     return ReplyKeyboardRemove()  # drops a contact keyboard once the phone is answered
 
 
-def build_application(front: TelegramFront, token: str, base_url: str | None) -> Application:
+def build_application(
+    front: TelegramFront, token: str, base_url: str | None, max_rate: float = 30
+) -> Application:
     """The python-telegram-bot Application for polling, wired to the front."""
-    app = application_builder(token, base_url).build()
+    app = application_builder(token, base_url, max_rate).build()
     front.install(app)
     return app
 
 
-def application_builder(token: str, base_url: str | None) -> ApplicationBuilder:
+def application_builder(
+    token: str, base_url: str | None, max_rate: float = 30
+) -> ApplicationBuilder:
     """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
-    # Outgoing messages keep to Telegram's limits (30/s overall, 20/min per group). No retry
-    # inside the limiter: it would hold the update; the outbox retries later by itself.
-    builder = ApplicationBuilder().token(token).rate_limiter(AIORateLimiter(max_retries=0))
+    # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
+    # retry inside the limiter: it would hold the update; the outbox retries later by itself.
+    limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
+    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
     return builder.base_url(base_url) if base_url else builder
 
 

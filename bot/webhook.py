@@ -122,10 +122,10 @@ class _StoreGauges(Collector):
 
 
 def build_webhook_application(
-    front: TelegramFront, token: str, base_url: str | None, metrics: Metrics
+    front: TelegramFront, token: str, base_url: str | None, metrics: Metrics, max_rate: float = 30
 ) -> Application:
     """The Application for webhook mode: no Updater, updates counted and timed."""
-    builder = application_builder(token, base_url).updater(None)
+    builder = application_builder(token, base_url, max_rate).updater(None)
     builder = builder.concurrent_updates(_TimedProcessor(metrics))
     app = builder.build()
     front.install(app)
@@ -257,6 +257,7 @@ def run_webhook(
         settings.telegram_bot_token.get_secret_value(),
         settings.telegram_api_base_url,
         metrics,
+        settings.telegram_max_rate,
     )
     try:
         asyncio.run(

@@ -6,6 +6,7 @@ unique index on (consultant, slot) among active bookings decides who gets a slot
 """
 
 import secrets
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -169,11 +170,13 @@ class CalendarMixin:
             calendars = self._calendars(session, way, lang)
             busy: dict[int, list[datetime]] = {}
             for consultant_id, start in session.exec(
-                select(Booking.consultant_id, Booking.slot_start).where(
+                select(Booking.consultant_id, Booking.slot_start)
+                .where(
                     Booking.status.in_(ACTIVE_STATUSES),
                     or_(Booking.expires_at.is_(None), Booking.expires_at > now),
                     Booking.slot_start >= now - self.schedule.step,
                 )
+                .order_by(Booking.slot_start)
             ):
                 busy.setdefault(consultant_id, []).append(start)
         step = self.schedule.step
@@ -182,7 +185,9 @@ class CalendarMixin:
             taken = busy.get(calendar.id, [])
             for slot in self.schedule.slots(now, calendar.hours):
                 end = slot + session_length
-                if any(abs(slot - other) < step for other in taken):
+                # Taken when a booking starts less than a step before or after (sorted: bisect).
+                later = bisect_right(taken, slot - step)
+                if later < len(taken) and taken[later] < slot + step:
                     continue
                 if any(start < end and slot < stop for start, stop in calendar.off):
                     continue

@@ -22,6 +22,9 @@ class WeeklyHours:
 
     periods: dict[int, tuple[tuple[time, time], ...]]
 
+    def __hash__(self) -> int:  # so that a schedule's slots per day can be cached
+        return hash(tuple(sorted(self.periods.items())))
+
 
 def parse_weekly_hours(spec: str) -> WeeklyHours:
     """Parse e.g. "mon-fri 08:00-20:00; sat 09:00-13:00"; raise ValueError when malformed."""
@@ -68,20 +71,9 @@ class Schedule:
             result += [start for start in self.day_slots(day, hours) if start >= earliest]
         return result
 
-    def day_slots(self, day: date, hours: WeeklyHours | None = None) -> list[datetime]:
+    def day_slots(self, day: date, hours: WeeklyHours | None = None) -> tuple[datetime, ...]:
         """Slot starts on one local day, skipping holidays and wall times a clock change removes."""
-        if self.is_holiday(day):
-            return []
-        session = timedelta(minutes=self.session_minutes)
-        result = []
-        for opens, closes in (hours or self.hours).periods.get(day.weekday(), ()):
-            start = datetime.combine(day, opens, tzinfo=self.tz)
-            end = datetime.combine(day, closes, tzinfo=self.tz)
-            while start + session <= end:
-                if _exists(start):
-                    result.append(start)
-                start += self.step  # wall-clock arithmetic: same zone object
-        return result
+        return _day_slots(self, day, hours or self.hours)
 
     def is_holiday(self, day: date) -> bool:
         return self.holiday_country is not None and day in _holidays(self.holiday_country, day.year)
@@ -93,6 +85,22 @@ class Schedule:
             and local in self.day_slots(local.date(), hours)
             and (local.date() <= now.astimezone(self.tz).date() + timedelta(days=self.horizon_days))
         )
+
+
+@functools.lru_cache(maxsize=4096)  # a day's slots never change; every message asks again
+def _day_slots(schedule: Schedule, day: date, hours: WeeklyHours) -> tuple[datetime, ...]:
+    if schedule.is_holiday(day):
+        return ()
+    session = timedelta(minutes=schedule.session_minutes)
+    result = []
+    for opens, closes in hours.periods.get(day.weekday(), ()):
+        start = datetime.combine(day, opens, tzinfo=schedule.tz)
+        end = datetime.combine(day, closes, tzinfo=schedule.tz)
+        while start + session <= end:
+            if _exists(start):
+                result.append(start)
+            start += schedule.step  # wall-clock arithmetic: same zone object
+    return tuple(result)
 
 
 @functools.cache

@@ -25,7 +25,7 @@ def test_default_schedule_is_weekdays_eight_to_eight_in_hour_slots():
     slots = Schedule().day_slots(date(2026, 11, 24))
     assert [s.hour for s in slots] == list(range(8, 20))
     assert all(s.tzinfo == SOFIA for s in slots)
-    assert Schedule().day_slots(date(2026, 11, 28)) == []  # Saturday
+    assert Schedule().day_slots(date(2026, 11, 28)) == ()  # Saturday
 
 
 def test_minimum_notice_and_horizon():
@@ -195,8 +195,8 @@ def test_concurrent_holds_on_postgresql_exactly_one_winner_per_slot(pg_url):
 
 def test_public_holidays_are_closed():
     schedule = Schedule()
-    assert schedule.day_slots(date(2026, 12, 24)) == []  # Christmas Eve, a Thursday
-    assert schedule.day_slots(date(2026, 12, 28)) == []  # Christmas observed, a Monday
+    assert schedule.day_slots(date(2026, 12, 24)) == ()  # Christmas Eve, a Thursday
+    assert schedule.day_slots(date(2026, 12, 28)) == ()  # Christmas observed, a Monday
     assert schedule.day_slots(date(2026, 12, 29))
     assert Schedule(holiday_country=None).day_slots(date(2026, 12, 24))
 
