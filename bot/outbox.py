@@ -34,6 +34,23 @@ class OutboxSender:
     def __init__(self, store: Store):
         self.store = store
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._wanted = False
+
+    def kick(self, bot: Bot) -> None:
+        """Drain soon, in the background: the staff group takes 20 messages a minute, and a
+        client's update must never wait for that."""
+        self._wanted = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain_while_wanted(bot))
+
+    async def _drain_while_wanted(self, bot: Bot) -> None:
+        while self._wanted:
+            self._wanted = False
+            try:
+                await self.drain(bot)
+            except Exception:  # the periodic round tries again
+                log.exception("outbox round failed")
 
     async def drain(self, bot: Bot) -> None:
         """Send everything due now; what fails for a while is settled for a later round."""
@@ -77,7 +94,7 @@ class OutboxSender:
             store.settle(message.id, retry_at=store.clock() + timedelta(seconds=seconds))
         except Forbidden:
             log.info("a client blocked the bot; their messages are dropped")
-            store.mark_blocked(message.chat_id)
+            store.drop_for_blocked(message.chat_id)
         except BadRequest as error:  # will never succeed as it is
             log.error("Telegram refused an outbox message: %s", error.message)
             store.settle(message.id, failed=f"refused: {error.message}")

@@ -31,6 +31,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender, payload
 from dialogs.engine import IntakeEngine
@@ -210,7 +211,6 @@ class TelegramFront:
 
     async def _run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, inp: Input) -> None:
         user, chat = update.effective_user, update.effective_chat
-        self.engine.store.unblock(chat.id)  # writing to us means they no longer block the bot
         outcome = self.engine.handle(
             user_id=user.id,
             chat_id=chat.id,
@@ -241,7 +241,7 @@ class TelegramFront:
         for client_chat, reply in out.to_clients:
             store.enqueue(chat_id=client_chat, payload=payload(reply.text, reply.buttons))
         if out.staff or out.staff_edits or out.to_clients:
-            await self.outbox.drain(bot)
+            self.outbox.kick(bot)
 
     async def drain_outbox(self) -> None:
         """The periodic round that retries what Telegram did not take yet."""
@@ -311,7 +311,13 @@ def application_builder(
     # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
     # retry inside the limiter: it would hold the update; the outbox retries later by itself.
     limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
-    builder = ApplicationBuilder().token(token).rate_limiter(limiter)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .rate_limiter(limiter)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    )
     return builder.base_url(base_url) if base_url else builder
 
 

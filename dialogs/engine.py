@@ -69,6 +69,17 @@ class IntakeEngine(RightsMixin, BookingMixin):
 
         `sender` (e.g. a Telegram @username) only goes into an urgent alert to the staff.
         """
+        with self.store.availability_once():
+            return self._handle(user_id, chat_id, inp, language_hint, sender)
+
+    def _handle(
+        self,
+        user_id: int,
+        chat_id: int,
+        inp: Input,
+        language_hint: str | None,
+        sender: str | None,
+    ) -> Outcome:
         saved = self.store.load_conversation(user_id)
         state = State.load(saved) if saved else None
         turn = Turn(user_id, chat_id, pick_language(language_hint), Outcome())

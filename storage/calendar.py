@@ -7,6 +7,8 @@ unique index on (consultant, slot) among active bookings decides who gets a slot
 
 import secrets
 from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -159,11 +161,29 @@ class CalendarMixin:
 
     # Availability
 
+    _seen: dict | None = None  # availability already read in this message, by (way, language)
+
+    @contextmanager
+    def availability_once(self) -> Iterator[None]:
+        """Within, free slots are read once per (way, language): one message asks for them up to
+        four times. A hold or booking made meanwhile, by anyone, makes them read afresh."""
+        self._seen = {}
+        try:
+            yield
+        finally:
+            self._seen = None
+
+    def _availability_changes(self) -> None:
+        if self._seen is not None:
+            self._seen.clear()
+
     def free_slots(self, way: str | None = None, lang: str | None = None) -> list[datetime]:
         """Every slot to the horizon that at least one fitting calendar has free."""
         return sorted({slot for _calendar, slot in self._free(way, lang)})
 
     def _free(self, way: str | None, lang: str | None) -> list[tuple[int, datetime]]:
+        if self._seen is not None and (way, lang) in self._seen:
+            return self._seen[way, lang]
         now = self.clock()
         session_length = timedelta(minutes=self.schedule.session_minutes)
         with Session(self.engine) as session:
@@ -192,6 +212,8 @@ class CalendarMixin:
                 if any(start < end and slot < stop for start, stop in calendar.off):
                     continue
                 free.append((calendar.id, slot))
+        if self._seen is not None:
+            self._seen[way, lang] = free
         return free
 
     def free_days(self, way: str | None = None, lang: str | None = None) -> list[date]:
@@ -215,6 +237,7 @@ class CalendarMixin:
         self, *, start: datetime, user_id: int, chat_id: int, way: str, lang: str, client_lang: str
     ) -> str:
         """Hold `start` for the client while they review the summary; return the hold's ref."""
+        self._availability_changes()
         now = self.clock()
         with Session(self.engine) as session:
             # A client holds one slot at a time; lapsed holds of anyone give way.
@@ -258,6 +281,7 @@ class CalendarMixin:
         urgent: str | None = None,
     ) -> BookedSlot:
         """Turn the client's hold into a pending booking, or book afresh if the hold is gone."""
+        self._availability_changes()
         fields = {
             "org_code": org_code,
             "way": way,
@@ -350,6 +374,7 @@ class CalendarMixin:
 
         Returns ("done" | "already" | "busy" | "unknown", the booking as it now is).
         """
+        self._availability_changes()
         values: dict = {
             "status": "confirmed" if action == "confirm" else "declined",
             "decided_by": staff_name,
@@ -374,6 +399,7 @@ class CalendarMixin:
 
     def cancel(self, *, ref: str, user_id: int) -> BookingView | None:
         """The client cancels: the slot is free at once; None if it was not theirs to cancel."""
+        self._availability_changes()
         with Session(self.engine) as session:
             done = session.execute(
                 update(Booking)
@@ -392,6 +418,7 @@ class CalendarMixin:
 
     def reschedule(self, *, ref: str, user_id: int, start: datetime) -> BookingView:
         """Move a booking to `start` in one statement; it waits for the staff again."""
+        self._availability_changes()
         current = self.booking(ref)
         if current is None or current.user_id != user_id or current.status not in MOVABLE:
             raise SlotTaken(start)

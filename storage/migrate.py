@@ -91,7 +91,8 @@ def _adopt(connection: Connection) -> str:
     # Start-up used to create whatever tables were missing, so a store from an older release
     # may lack some of the initial ones: create them as it did, then record the revision.
     metadata = SQLModel.metadata
-    metadata.create_all(connection, tables=[metadata.tables[name] for name in INITIAL_TABLES])
+    tables = [metadata.tables[name] for name in INITIAL_TABLES if name in metadata.tables]
+    metadata.create_all(connection, tables=tables)  # a table a later revision drops may be absent
     command.stamp(alembic_config(connection), INITIAL_REVISION)
     log.info("database made before migrations: recorded as revision %s", INITIAL_REVISION)
     return INITIAL_REVISION

@@ -158,10 +158,3 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     failed: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class BlockedChat(SQLModel, table=True):
-    """A client who blocked the bot: messages to them are dropped, not retried."""
-
-    chat_id: int = Field(primary_key=True, sa_type=BigInteger)
-    since: datetime = Field(default_factory=utcnow)

@@ -5,11 +5,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from storage.db import claim
-from storage.models import BlockedChat, OutboxMessage
+from storage.models import OutboxMessage
 
 CLAIM_LEASE = timedelta(minutes=2)  # a claimed message not settled by then is tried again
 
@@ -106,11 +106,9 @@ class OutboxMixin:
                 .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None))
             ).one()
 
-    def mark_blocked(self, chat_id: int) -> None:
-        """The client blocked the bot: drop what waits for them."""
+    def drop_for_blocked(self, chat_id: int) -> None:
+        """The client blocked the bot: what waits for them is dropped, not retried."""
         with Session(self.engine) as session:
-            if session.get(BlockedChat, chat_id) is None:
-                session.add(BlockedChat(chat_id=chat_id, since=self.clock()))
             session.execute(
                 update(OutboxMessage)
                 .where(
@@ -120,14 +118,4 @@ class OutboxMixin:
                 )
                 .values(failed="blocked", claimed_at=None)
             )
-            session.commit()
-
-    def is_blocked(self, chat_id: int) -> bool:
-        with Session(self.engine) as session:
-            return session.get(BlockedChat, chat_id) is not None
-
-    def unblock(self, chat_id: int) -> None:
-        """The client wrote again, so they have unblocked the bot."""
-        with Session(self.engine) as session:
-            session.execute(delete(BlockedChat).where(BlockedChat.chat_id == chat_id))
             session.commit()

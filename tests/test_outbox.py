@@ -2,6 +2,9 @@
 
 import asyncio
 
+from sqlmodel import Session, select
+
+from storage.models import OutboxMessage
 from tests.harness import STAFF_CHAT, running_bot
 from tests.test_bookings import ELENA, book, up_to_the_day
 
@@ -52,14 +55,20 @@ async def test_5xx_and_network_errors_are_retried_until_telegram_takes_the_messa
         assert len(failed) == 2
 
 
-async def test_a_client_who_blocked_the_bot_is_marked_and_does_not_stall_the_queue(tg, db_url):
+async def test_a_client_who_blocked_the_bot_is_dropped_and_does_not_stall_the_queue(tg, db_url):
     async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
         vera = await book(tg, 7203)
         vera.block()
         await tg.group(STAFF_CHAT).click(ELENA, "✅ Потвърждавам")
         [first] = tg.messages_for(STAFF_CHAT)
         assert "Потвърдена" in first.text  # the staff edit went out
-        assert store.is_blocked(7203)
+        with Session(store.engine) as session:
+            failed = session.exec(
+                select(OutboxMessage.chat_id, OutboxMessage.failed).where(
+                    OutboxMessage.failed.is_not(None)
+                )
+            ).all()
+        assert failed == [(7203, "blocked")]  # dropped, not retried
         await book(tg, 7204)  # the next booking's notice is not held up behind the blocked one
         assert len(tg.messages_for(STAFF_CHAT)) == 2
         assert store.counts()["outbox_backlog"] == 0
