@@ -98,14 +98,18 @@ class LoadTelegram(FakeTelegram):
             event.set()
         return sent
 
-    async def next_message(self, chat_id: int, count: int, timeout: float = 120) -> SentMessage:
+    async def next_message(self, chat_id: int, count: int, timeout: float = 60) -> SentMessage:
         """Wait until the chat holds more than `count` messages; the next one."""
         messages = self.messages_for(chat_id)
         event = self._arrived.setdefault(chat_id, asyncio.Event())
-        async with asyncio.timeout(timeout):
-            while len(messages) <= count:
-                event.clear()
-                await event.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while len(messages) <= count:
+                    event.clear()
+                    await event.wait()
+        except TimeoutError:
+            last = [m.plain[:80] for m in messages[-3:]]
+            raise RuntimeError(f"chat {chat_id} got no reply in {timeout} s; last: {last}") from None
         return messages[count]
 
     async def _webhook_worker(self) -> None:
@@ -153,6 +157,9 @@ class BotProcess:
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see its log")
 
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(Path(self.log.name).read_text().splitlines()[-lines:])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -174,6 +181,8 @@ def bot_env(tg: FakeTelegram, database_url: str, key: str, **settings: str) -> d
         "LOG_LEVEL": "WARNING",
         # Measure our code, not the cap that keeps a real bot under Telegram's 30 messages/s.
         "TELEGRAM_MAX_RATE": "0",
+        # A simulated client answers within milliseconds: faster than the per-person flood limit.
+        "FLOOD_LIMIT_PER_MINUTE": "1000",
         "PYTHONPATH": str(ROOT),
         **settings,
     }
@@ -208,6 +217,9 @@ async def polling_bot(tg: LoadTelegram, argv: list[str], env: dict, workdir: Pat
         )
         await asyncio.sleep(0.3)  # start-up work (commands, first jobs) done before measuring
         yield [bot]
+    except Exception:
+        print(f"--- the last lines of {name}'s log:\n{bot.log_tail()}", file=sys.stderr)
+        raise
     finally:
         bot.stop()
 
@@ -235,6 +247,10 @@ async def webhook_bots(tg: LoadTelegram, env: dict, workdir: Path, instances: in
         tg.targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
         await asyncio.sleep(0.3)
         yield bots
+    except Exception:
+        for bot in bots:
+            print(f"--- the last lines of {bot.name}'s log:\n{bot.log_tail()}", file=sys.stderr)
+        raise
     finally:
         tg.targets = []
         for bot in bots:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.calendar import BookedSlot, BookingView, CalendarMixin
@@ -107,22 +107,36 @@ class Store(CalendarMixin, OutboxMixin):
 
     # Conversations
 
+    # The three statements of every message: plain SQL statements, no ORM unit of work, which
+    # cost more CPU than the intake logic itself (docs/benchmarks.md).
+
     def load_conversation(self, user_id: int) -> dict | None:
-        with Session(self.engine) as session:
-            row = session.get(Conversation, user_id)
-            return self._open(row.state) if row else None
+        with self.engine.connect() as connection:
+            sealed = connection.execute(
+                select(Conversation.state).where(Conversation.user_id == user_id)
+            ).scalar()
+        return self._open(sealed) if sealed else None
 
     def save_conversation(
         self, *, user_id: int, chat_id: int, state: dict, active: bool = True
     ) -> None:
-        with Session(self.engine) as session:
-            row = session.get(Conversation, user_id) or Conversation(
-                user_id=user_id, chat_id=chat_id, state=""
+        values = {
+            "chat_id": chat_id,
+            "state": self._seal(state),
+            "updated_at": self.clock(),
+            "active": active,
+            "nudged_at": None,
+        }
+        statement = self._upsert_into(Conversation).values(user_id=user_id, **values)
+        with self.engine.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["user_id"], set_=values)
             )
-            row.chat_id, row.state, row.updated_at = chat_id, self._seal(state), self.clock()
-            row.active, row.nudged_at = active, None
-            session.add(row)
-            session.commit()
+
+    def _upsert_into(self, table: type):
+        """INSERT with ON CONFLICT, which SQLite and PostgreSQL spell alike."""
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        return dialect.insert(table)
 
     def conversation_chat(self, user_id: int) -> int:
         with Session(self.engine) as session:
@@ -175,13 +189,12 @@ class Store(CalendarMixin, OutboxMixin):
 
     def first_delivery(self, update_id: int) -> bool:
         """Record a Telegram update id; False when it was handled before (a redelivery)."""
-        with Session(self.engine) as session:
-            session.add(ProcessedUpdate(update_id=update_id))
-            try:
-                session.commit()
-            except IntegrityError:
-                return False
-            return True
+        statement = self._upsert_into(ProcessedUpdate).values(
+            update_id=update_id, handled_at=self.clock()
+        )
+        with self.engine.begin() as connection:
+            inserted = statement.on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
+            return connection.execute(inserted).first() is not None
 
     def delete_conversation(self, user_id: int) -> None:
         with Session(self.engine) as session:
