@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -109,7 +110,9 @@ class LoadTelegram(FakeTelegram):
                     await event.wait()
         except TimeoutError:
             last = [m.plain[:80] for m in messages[-3:]]
-            raise RuntimeError(f"chat {chat_id} got no reply in {timeout} s; last: {last}") from None
+            raise RuntimeError(
+                f"chat {chat_id} got no reply in {timeout} s; last: {last}"
+            ) from None
         return messages[count]
 
     async def _webhook_worker(self) -> None:
@@ -162,7 +165,8 @@ class BotProcess:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            # py-spy writes its profile on SIGINT; the bot stops as it would under systemd.
+            self.process.send_signal(signal.SIGINT if PROFILE else signal.SIGTERM)
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
@@ -188,14 +192,21 @@ def bot_env(tg: FakeTelegram, database_url: str, key: str, **settings: str) -> d
     }
 
 
+PROFILE: list[str] = []  # --profile: the bot runs under py-spy (its CPU figures then mean nothing)
+
+
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bot.cli", *args]
+    return [*PROFILE, sys.executable, "-m", "bot.cli", *args]
 
 
 def prepare(env: dict[str, str], workdir: Path) -> None:
     """The organization code the clients type, in a fresh database."""
     subprocess.run(
-        cli("org", "add", "ACME", "Acme Ltd"), env=env, cwd=workdir, check=True, capture_output=True
+        [sys.executable, "-m", "bot.cli", "org", "add", "ACME", "Acme Ltd"],
+        env=env,
+        cwd=workdir,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -359,6 +370,8 @@ class Run:
     peak_mb: float
     idle_mb: float
     tally: Tally
+    calls: int = 0  # Bot API calls other than getUpdates
+    polls: int = 0  # getUpdates calls
 
     @property
     def rate(self) -> float:
@@ -383,12 +396,15 @@ async def measure(
     idle = sum(bot.memory_mb() for bot in bots)
     cpu_before = sum(bot.cpu_seconds() for bot in bots)
     first_update = tg._last_pushed or 0
+    tg.calls.clear()
     began = time.perf_counter()
     await asyncio.gather(*clients)
     seconds = time.perf_counter() - began
     cpu = sum(bot.cpu_seconds() for bot in bots) - cpu_before
     peak = sum(bot.memory_mb("VmHWM") for bot in bots)
-    return Run(name, tg._last_pushed - first_update, seconds, cpu, peak, idle, tally)
+    updates = tg._last_pushed - first_update
+    polls = len(tg.calls_to("getUpdates"))
+    return Run(name, updates, seconds, cpu, peak, idle, tally, len(tg.calls) - polls, polls)
 
 
 # ---------------------------------------------------------------------- the parts
@@ -443,6 +459,18 @@ def report_throughput(ours: Run, echo: Run, clients: int) -> None:
             ours.percentile(0.99, True),
             echo.percentile(0.99, True),
             "{:.0f}",
+        ),
+        (
+            "Bot API calls per update",
+            ours.calls / ours.updates,
+            echo.calls / echo.updates,
+            "{:.2f}",
+        ),
+        (
+            "getUpdates calls per update",
+            ours.polls / ours.updates,
+            echo.polls / echo.updates,
+            "{:.2f}",
         ),
         ("peak memory, MB", ours.peak_mb, echo.peak_mb, "{:.1f}"),
         ("idle memory, MB", ours.idle_mb, echo.idle_mb, "{:.1f}"),
@@ -667,8 +695,21 @@ def main() -> None:
     parser.add_argument("--contenders", type=int, default=1000, help="for contention (1000)")
     parser.add_argument("--slots", type=int, default=50, help="free slots in contention (50)")
     parser.add_argument("--only", help=f"comma-separated parts of {', '.join(PARTS)}")
+    parser.add_argument("--profile", help="record the bot with py-spy into this file (raw)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    if args.profile:
+        PROFILE[:] = [
+            shutil.which("py-spy") or "py-spy",
+            "record",
+            "-r",
+            "250",
+            "-f",
+            "raw",
+            "-o",
+            args.profile,
+            "--",
+        ]
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{statistics.mean(os.getloadavg()):.2f} load average before the run"

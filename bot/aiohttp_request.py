@@ -4,6 +4,8 @@ Measured with `make bench`: httpx spent more CPU on each Bot API call than the w
 intake logic (see docs/benchmarks.md). aiohttp is already here for the webhook server.
 """
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -28,6 +30,7 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self.wait_before: Callable[[], Awaitable[object]] | None = None  # awaited before each call
 
     @property
     def read_timeout(self) -> float | None:
@@ -55,6 +58,8 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: float | None = _DEFAULT,
         pool_timeout: float | None = _DEFAULT,
     ) -> tuple[int, bytes]:
+        if self.wait_before is not None:
+            await self.wait_before()
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else None

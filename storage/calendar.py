@@ -161,12 +161,13 @@ class CalendarMixin:
 
     # Availability
 
-    _seen: dict | None = None  # availability already read in this message, by (way, language)
+    _seen: dict | None = None  # calendars and bookings already read in this message
 
     @contextmanager
     def availability_once(self) -> Iterator[None]:
-        """Within, free slots are read once per (way, language): one message asks for them up to
-        four times. A hold or booking made meanwhile, by anyone, makes them read afresh."""
+        """Within, calendars and bookings are read once per (way, language): one message asks
+        for free times up to four times. A hold or booking made meanwhile, by anyone, makes
+        them read afresh."""
         self._seen = {}
         try:
             yield
@@ -179,13 +180,48 @@ class CalendarMixin:
 
     def free_slots(self, way: str | None = None, lang: str | None = None) -> list[datetime]:
         """Every slot to the horizon that at least one fitting calendar has free."""
-        return sorted({slot for _calendar, slot in self._free(way, lang)})
+        return sorted({slot for day in self.schedule.days(self.clock()) for slot in
+                       self._free_on(day, way, lang)})  # fmt: skip
 
-    def _free(self, way: str | None, lang: str | None) -> list[tuple[int, datetime]]:
+    def free_days(self, way: str | None = None, lang: str | None = None) -> list[date]:
+        return [
+            day
+            for day in self.schedule.days(self.clock())
+            if next(self._free_on(day, way, lang), None) is not None
+        ]
+
+    def free_slots_on(
+        self, day: date, way: str | None = None, lang: str | None = None
+    ) -> list[datetime]:
+        return sorted(set(self._free_on(day, way, lang)))
+
+    def _free_on(self, day: date, way: str | None, lang: str | None) -> Iterator[datetime]:
+        """The free slots of one day, lazily: a day picker needs only the first of each."""
+        now = self.clock()
+        earliest = now + self.schedule.min_notice
+        session_length = timedelta(minutes=self.schedule.session_minutes)
+        step = self.schedule.step
+        calendars, busy = self._bookings_by_calendar(way, lang, now)
+        for calendar in calendars:
+            taken = busy.get(calendar.id, [])
+            for slot in self.schedule.day_slots(day, calendar.hours):
+                if slot < earliest:
+                    continue
+                # Taken when a booking starts less than a step before or after (sorted: bisect).
+                later = bisect_right(taken, slot - step)
+                if later < len(taken) and taken[later] < slot + step:
+                    continue
+                end = slot + session_length
+                if any(start < end and slot < stop for start, stop in calendar.off):
+                    continue
+                yield slot
+
+    def _bookings_by_calendar(
+        self, way: str | None, lang: str | None, now: datetime
+    ) -> tuple[list["_Calendar"], dict[int, list[datetime]]]:
+        """The calendars that fit, and the sorted starts of each one's active bookings."""
         if self._seen is not None and (way, lang) in self._seen:
             return self._seen[way, lang]
-        now = self.clock()
-        session_length = timedelta(minutes=self.schedule.session_minutes)
         with Session(self.engine) as session:
             calendars = self._calendars(session, way, lang)
             busy: dict[int, list[datetime]] = {}
@@ -199,30 +235,9 @@ class CalendarMixin:
                 .order_by(Booking.slot_start)
             ):
                 busy.setdefault(consultant_id, []).append(start)
-        step = self.schedule.step
-        free = []
-        for calendar in calendars:
-            taken = busy.get(calendar.id, [])
-            for slot in self.schedule.slots(now, calendar.hours):
-                end = slot + session_length
-                # Taken when a booking starts less than a step before or after (sorted: bisect).
-                later = bisect_right(taken, slot - step)
-                if later < len(taken) and taken[later] < slot + step:
-                    continue
-                if any(start < end and slot < stop for start, stop in calendar.off):
-                    continue
-                free.append((calendar.id, slot))
         if self._seen is not None:
-            self._seen[way, lang] = free
-        return free
-
-    def free_days(self, way: str | None = None, lang: str | None = None) -> list[date]:
-        return sorted({slot.date() for slot in self.free_slots(way, lang)})
-
-    def free_slots_on(
-        self, day: date, way: str | None = None, lang: str | None = None
-    ) -> list[datetime]:
-        return [slot for slot in self.free_slots(way, lang) if slot.date() == day]
+            self._seen[way, lang] = calendars, busy
+        return calendars, busy
 
     def nearest_free(
         self, wanted: datetime, way: str | None = None, lang: str | None = None, count: int = 3

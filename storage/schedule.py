@@ -61,15 +61,10 @@ class Schedule:
     def step(self) -> timedelta:
         return timedelta(minutes=self.session_minutes + self.buffer_minutes)
 
-    def slots(self, now: datetime, hours: WeeklyHours | None = None) -> list[datetime]:
-        """Every bookable slot start (aware, in the practice's zone) from `now` on."""
-        earliest = now + self.min_notice
+    def days(self, now: datetime) -> list[date]:
+        """The local days from today to the horizon."""
         today = now.astimezone(self.tz).date()
-        result = []
-        for offset in range(self.horizon_days + 1):
-            day = today + timedelta(days=offset)
-            result += [start for start in self.day_slots(day, hours) if start >= earliest]
-        return result
+        return [today + timedelta(days=offset) for offset in range(self.horizon_days + 1)]
 
     def day_slots(self, day: date, hours: WeeklyHours | None = None) -> tuple[datetime, ...]:
         """Slot starts on one local day, skipping holidays and wall times a clock change removes."""

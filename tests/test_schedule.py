@@ -28,8 +28,8 @@ def test_default_schedule_is_weekdays_eight_to_eight_in_hour_slots():
     assert Schedule().day_slots(date(2026, 11, 28)) == ()  # Saturday
 
 
-def test_minimum_notice_and_horizon():
-    slots = Schedule().slots(MONDAY)  # Monday 08:00 in Sofia
+def test_minimum_notice_and_horizon(store):
+    slots = store.free_slots()  # the store's clock: Monday 08:00 in Sofia
     assert slots[0] == datetime(2026, 11, 24, 8, 0, tzinfo=SOFIA)  # 12 h notice: not today
     assert slots[-1] == datetime(2026, 12, 14, 19, 0, tzinfo=SOFIA)  # today + 21 days
     assert len(slots) == 15 * 12  # Tue 24 Nov to Mon 14 Dec: fifteen working days
