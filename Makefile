@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: install chat test test-postgres lint run migration clean
+.PHONY: install chat test test-postgres lint run migration bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test-postgres: install
 # A new schema migration from the models: make migration MESSAGE="add the x table"
 migration: install
 	$(PY) -m storage.migrations "$(MESSAGE)"
+
+# Load benchmarks of the real bot process; several minutes. Results: docs/benchmarks.md
+bench: install
+	$(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

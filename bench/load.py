@@ -371,6 +371,7 @@ class Run:
     idle_mb: float
     tally: Tally
     calls: int = 0  # Bot API calls other than getUpdates
+    driver_cpu: float = 0  # CPU seconds of this process: the fake Telegram and the clients
     polls: int = 0  # getUpdates calls
 
     @property
@@ -397,14 +398,15 @@ async def measure(
     cpu_before = sum(bot.cpu_seconds() for bot in bots)
     first_update = tg._last_pushed or 0
     tg.calls.clear()
-    began = time.perf_counter()
+    began, driver = time.perf_counter(), time.process_time()
     await asyncio.gather(*clients)
-    seconds = time.perf_counter() - began
+    seconds, driver = time.perf_counter() - began, time.process_time() - driver
     cpu = sum(bot.cpu_seconds() for bot in bots) - cpu_before
     peak = sum(bot.memory_mb("VmHWM") for bot in bots)
     updates = tg._last_pushed - first_update
     polls = len(tg.calls_to("getUpdates"))
-    return Run(name, updates, seconds, cpu, peak, idle, tally, len(tg.calls) - polls, polls)
+    calls = len(tg.calls) - polls
+    return Run(name, updates, seconds, cpu, peak, idle, tally, calls, polls, driver)
 
 
 # ---------------------------------------------------------------------- the parts
@@ -479,6 +481,10 @@ def report_throughput(ours: Run, echo: Run, clients: int) -> None:
     print("|---|---|---|---|")
     for label, mine, floor, fmt in rows:
         print(f"| {label} | {fmt.format(mine)} | {fmt.format(floor)} | {mine / floor:.2f}x |")
+    print(
+        f"the fake Telegram and the clients used {ours.driver_cpu / ours.seconds:.0%} of a core "
+        f"during our run and {echo.driver_cpu / echo.seconds:.0%} during the echo's"
+    )
     print(
         f"CPU per completed intake: {ours.cpu * 1000 / clients:.0f} ms; "
         f"wall time {ours.seconds:.1f} s (echo {echo.seconds:.1f} s)"
@@ -579,14 +585,16 @@ def report_scaleout(runs: list[Run], clients: int) -> None:
 
 
 async def contention(workdir: Path, contenders: int, slots: int, admin_url: str) -> None:
-    """Every client at the time question, then all press at once; slots are shared evenly."""
+    """Every client at the time question, then all press at once; slots are shared evenly.
+    The press holds the time for the client (the unique index decides who gets it); the
+    winners then confirm their bookings."""
     print(
         f"\n## Contention: {contenders} clients pressing a time at once on {slots} free slots,"
         " two webhook instances, PostgreSQL"
     )
     with postgres_database(admin_url) as url:
         async with LoadTelegram() as tg:
-            env = webhook_env(tg, url, BOOKING_HORIZON_DAYS="60")
+            env = webhook_env(tg, url, BOOKING_HORIZON_DAYS="14")
             prepare(env, workdir)
             targets = leave_free(env, slots)
             async with webhook_bots(tg, env, workdir, 2):
@@ -600,12 +608,12 @@ async def contention(workdir: Path, contenders: int, slots: int, admin_url: str)
                 )
                 befores = [len(tg.messages_for(u.chat_id)) for u in users]
                 presses = [
-                    (u, tg._callback_query(u.id, tg._find_button(u.chat_id, data)[0], data))
+                    tg._callback_query(u.id, tg._find_button(u.chat_id, data)[0], data)
                     for n, u in enumerate(users)
                     for data in [f"time:{targets[n % slots]}"]
                 ]
                 began = time.perf_counter()
-                for _user, update in presses:
+                for update in presses:
                     tg.push_update(update)
                 replies = await asyncio.gather(
                     *(
@@ -614,12 +622,44 @@ async def contention(workdir: Path, contenders: int, slots: int, admin_url: str)
                     )
                 )
                 seconds = time.perf_counter() - began
-    held = sum("someone booked" not in r for r in replies)
-    told = sum("someone booked" in r for r in replies)
-    print(
-        f"times held (the booking is theirs): {held}; told taken and offered others: {told}; "
-        f"all {contenders} answered in {seconds * 1000:.0f} ms"
+                winners = [u for u, r in zip(users, replies, strict=True) if WON in r.plain]
+                await asyncio.gather(*(finish(tg, u, Tally()) for u in winners))
+            booked = count_bookings(url)
+    told = [r for r in replies if WON not in r.plain]
+    offered = sum(
+        any(d.startswith("time:") and d != "time:back" for d in r.button_data()) for r in told
     )
+    waitlist = sum("waitlist:join" in r.button_data() for r in told)
+    print(
+        f"won the time they pressed: {len(winners)} (then confirmed: {booked[0]} pending "
+        f"bookings on {booked[1]} slots); told it was taken: {len(told)}, of whom {offered} were "
+        f"offered other free times and {waitlist} the waiting list, as none was left; all "
+        f"{contenders} answered in {seconds * 1000:.0f} ms"
+    )
+
+
+WON = "Question 12 of"  # the question after the time: the press held it
+
+
+async def finish(tg: LoadTelegram, user, tally: Tally) -> None:
+    """Go on from the current question to the booking's confirmation."""
+    question, rng = tg.messages_for(user.chat_id)[-1], random.Random(user.id)
+    while question.method != "sendDocument":
+        question = await step(tg, user, answer(question, [], rng), tally)
+
+
+def count_bookings(url: str) -> tuple[int, int]:
+    """Pending bookings of the clients, and how many slots they are on."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        booked, slots = connection.execute(
+            text(
+                "SELECT count(*), count(DISTINCT slot_start) FROM booking"
+                " WHERE user_id > 0 AND status = 'pending'"
+            )
+        ).one()
+    engine.dispose()
+    return booked, slots
 
 
 def leave_free(env: dict[str, str], slots: int) -> list[str]:
@@ -660,14 +700,14 @@ async def to_time_question(tg: LoadTelegram, user, day: str, tally: Tally) -> No
         question = await step(tg, user, answer(question, typed, rng), tally)
 
 
-async def answered(tg: LoadTelegram, chat_id: int, before: int) -> str:
-    """The text of everything the client got for its press, once a question arrived."""
+async def answered(tg: LoadTelegram, chat_id: int, before: int) -> SentMessage:
+    """The question a client got after its press (after any message saying why)."""
     seen = before
     while True:
         sent = await tg.next_message(chat_id, seen)
         seen += 1
         if is_question(sent):
-            return " ".join(m.plain for m in tg.messages_for(chat_id)[before:])
+            return sent
 
 
 PARTS = ("throughput", "memory", "contention", "scaleout")

@@ -295,6 +295,16 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyK
     return ReplyKeyboardRemove()  # drops a contact keyboard once the phone is answered
 
 
+class _Application(Application):
+    """PTB's Application, minus its bookkeeping for persistence, which we do not use: without a
+    persistence it still adds every chat and user id that ever wrote to two sets that are
+    never emptied (python-telegram-bot 22), so memory grew with the number of clients."""
+
+    def _mark_for_persistence_update(self, *, update: object = None, job: object = None) -> None:
+        if self.persistence:
+            super()._mark_for_persistence_update(update=update, job=job)
+
+
 def build_application(
     front: TelegramFront, token: str, base_url: str | None, max_rate: float = 30
 ) -> Application:
@@ -317,6 +327,7 @@ def application_builder(
     limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
     builder = (
         ApplicationBuilder()
+        .application_class(_Application)
         .token(token)
         .rate_limiter(limiter)
         .request(AiohttpRequest())

@@ -1,10 +1,11 @@
 """After booking: the staff's Confirm and Decline, /mybooking, reminders, /agenda, .ics files."""
 
+import functools
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from dialogs.i18n import _
 from dialogs.messages import Button, Outcome, Reply, StaffEdit, StaffNote, State, Turn
@@ -258,7 +259,7 @@ class BookingMixin:
             ),
         )
         calendar.add_component(event)
-        calendar.add_missing_timezones()
+        calendar.add_component(_vtimezone(self.store.schedule.tz, booking.start.year))
         return f"consultation-{booking.ref}.ics", calendar.to_ical()
 
     def _join_waitlist(self: "IntakeEngine", state: State, turn: Turn) -> State:
@@ -324,3 +325,10 @@ class BookingMixin:
                 )
             lines.append("")
         return "\n".join(lines).strip()
+
+
+@functools.cache
+def _vtimezone(zone: tzinfo, year: int) -> Timezone:
+    """The zone's rules from that year for two years: enough for any booking, and built once
+    (the whole 1970-2038 table took longer than the rest of a booking)."""
+    return Timezone.from_tzinfo(zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1))

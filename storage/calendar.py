@@ -26,7 +26,7 @@ from storage.models import (
     TimeOff,
     WaitlistEntry,
 )
-from storage.schedule import SlotTaken, WeeklyHours, parse_weekly_hours
+from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
 
 # No 0/O, 1/I/L: a reference is read aloud over the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -79,6 +79,38 @@ class _Calendar:
     id: int  # 0: the team calendar, used while no consultant is configured
     hours: WeeklyHours | None  # None: the practice's hours
     off: tuple[tuple[datetime, datetime], ...] = ()
+
+
+@dataclass
+class _Availability:
+    """Free time as of `now`: calendars, and the sorted starts of each one's active bookings."""
+
+    schedule: Schedule
+    now: datetime
+    calendars: list[_Calendar]
+    busy: dict[int, list[datetime]]
+
+    def __post_init__(self) -> None:
+        self.days = self.schedule.days(self.now)
+        self.earliest = self.now + self.schedule.min_notice
+
+    def free_on(self, day: date) -> Iterator[datetime]:
+        """The free slots of one day, lazily: a day picker needs only the first of each."""
+        session_length = timedelta(minutes=self.schedule.session_minutes)
+        step = self.schedule.step
+        for calendar in self.calendars:
+            taken = self.busy.get(calendar.id, [])
+            for slot in self.schedule.day_slots(day, calendar.hours):
+                if slot < self.earliest:
+                    continue
+                # Taken when a booking starts less than a step before or after (sorted: bisect).
+                later = bisect_right(taken, slot - step)
+                if later < len(taken) and taken[later] < slot + step:
+                    continue
+                end = slot + session_length
+                if any(start < end and slot < stop for start, stop in calendar.off):
+                    continue
+                yield slot
 
 
 class CalendarMixin:
@@ -161,7 +193,7 @@ class CalendarMixin:
 
     # Availability
 
-    _seen: dict | None = None  # calendars and bookings already read in this message
+    _seen: dict | None = None  # availability already read in this message, by (way, language)
 
     @contextmanager
     def availability_once(self) -> Iterator[None]:
@@ -180,48 +212,23 @@ class CalendarMixin:
 
     def free_slots(self, way: str | None = None, lang: str | None = None) -> list[datetime]:
         """Every slot to the horizon that at least one fitting calendar has free."""
-        return sorted({slot for day in self.schedule.days(self.clock()) for slot in
-                       self._free_on(day, way, lang)})  # fmt: skip
+        view = self._availability(way, lang)
+        return sorted({slot for day in view.days for slot in view.free_on(day)})
 
     def free_days(self, way: str | None = None, lang: str | None = None) -> list[date]:
-        return [
-            day
-            for day in self.schedule.days(self.clock())
-            if next(self._free_on(day, way, lang), None) is not None
-        ]
+        view = self._availability(way, lang)
+        return [day for day in view.days if next(view.free_on(day), None) is not None]
 
     def free_slots_on(
         self, day: date, way: str | None = None, lang: str | None = None
     ) -> list[datetime]:
-        return sorted(set(self._free_on(day, way, lang)))
+        return sorted(set(self._availability(way, lang).free_on(day)))
 
-    def _free_on(self, day: date, way: str | None, lang: str | None) -> Iterator[datetime]:
-        """The free slots of one day, lazily: a day picker needs only the first of each."""
-        now = self.clock()
-        earliest = now + self.schedule.min_notice
-        session_length = timedelta(minutes=self.schedule.session_minutes)
-        step = self.schedule.step
-        calendars, busy = self._bookings_by_calendar(way, lang, now)
-        for calendar in calendars:
-            taken = busy.get(calendar.id, [])
-            for slot in self.schedule.day_slots(day, calendar.hours):
-                if slot < earliest:
-                    continue
-                # Taken when a booking starts less than a step before or after (sorted: bisect).
-                later = bisect_right(taken, slot - step)
-                if later < len(taken) and taken[later] < slot + step:
-                    continue
-                end = slot + session_length
-                if any(start < end and slot < stop for start, stop in calendar.off):
-                    continue
-                yield slot
-
-    def _bookings_by_calendar(
-        self, way: str | None, lang: str | None, now: datetime
-    ) -> tuple[list["_Calendar"], dict[int, list[datetime]]]:
-        """The calendars that fit, and the sorted starts of each one's active bookings."""
+    def _availability(self, way: str | None, lang: str | None) -> "_Availability":
+        """The calendars that fit and their bookings, read once per message."""
         if self._seen is not None and (way, lang) in self._seen:
             return self._seen[way, lang]
+        now = self.clock()
         with Session(self.engine) as session:
             calendars = self._calendars(session, way, lang)
             busy: dict[int, list[datetime]] = {}
@@ -235,9 +242,10 @@ class CalendarMixin:
                 .order_by(Booking.slot_start)
             ):
                 busy.setdefault(consultant_id, []).append(start)
+        view = _Availability(self.schedule, now, calendars, busy)
         if self._seen is not None:
-            self._seen[way, lang] = calendars, busy
-        return calendars, busy
+            self._seen[way, lang] = view
+        return view
 
     def nearest_free(
         self, wanted: datetime, way: str | None = None, lang: str | None = None, count: int = 3

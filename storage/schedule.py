@@ -22,8 +22,11 @@ class WeeklyHours:
 
     periods: dict[int, tuple[tuple[time, time], ...]]
 
+    def __post_init__(self) -> None:  # hashed on every lookup of a day's slots: once is enough
+        object.__setattr__(self, "_hash", hash(tuple(sorted(self.periods.items()))))
+
     def __hash__(self) -> int:  # so that a schedule's slots per day can be cached
-        return hash(tuple(sorted(self.periods.items())))
+        return self._hash
 
 
 def parse_weekly_hours(spec: str) -> WeeklyHours:

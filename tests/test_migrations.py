@@ -19,6 +19,7 @@ from storage.migrate import (
     alembic_config,
     current_revision,
     head_revision,
+    newest_revision_file,
 )
 from storage.models import Organization
 
@@ -144,6 +145,20 @@ def test_processes_starting_together_on_an_empty_database_all_succeed(tmp_path, 
     engine = create_engine(any_url)
     assert _revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_start_up_check_names_the_same_newest_revision_as_alembic():
+    assert newest_revision_file() == head_revision()
+
+
+def test_a_bot_start_on_a_current_schema_does_not_load_alembic(db_url):
+    open_database(db_url).dispose()  # brings the schema to head
+    check = (
+        "import sys; from storage.db import open_database; "
+        f"open_database({db_url!r}).dispose(); print('alembic' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "False", loaded.stderr
 
 
 def test_db_upgrade_is_in_the_help():
