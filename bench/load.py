@@ -283,7 +283,7 @@ class Tally:
     first: list[float] = field(default_factory=list)
     whole: list[float] = field(default_factory=list)
     finished: int = 0
-    taken: int = 0
+    time_picks: int = 0
 
 
 def is_question(sent: SentMessage) -> bool:
@@ -316,8 +316,8 @@ async def step(
         sent = await tg.next_message(chat, seen)
         seen += 1
     tally.whole.append(time.perf_counter() - began)
-    if "someone booked that time" in " ".join(m.plain for m in tg.messages_for(chat)[before:]):
-        tally.taken += 1
+    if value.startswith("time:"):
+        tally.time_picks += 1
     return sent
 
 
@@ -406,7 +406,9 @@ async def measure(
     updates = tg._last_pushed - first_update
     polls = len(tg.calls_to("getUpdates"))
     calls = len(tg.calls) - polls
-    return Run(name, updates, seconds, cpu, peak, idle, tally, calls, polls, driver)
+    return Run(
+        name, updates, seconds, cpu, peak, idle, tally, calls=calls, polls=polls, driver_cpu=driver
+    )
 
 
 # ---------------------------------------------------------------------- the parts
@@ -447,7 +449,8 @@ def report_throughput(ours: Run, echo: Run, clients: int) -> None:
     print(f"\n## Throughput: {clients} clients at once, polling, SQLite")
     print(
         f"our bot: {ours.updates} updates in {clients} complete intakes with booking "
-        f"({ours.tally.taken} picked a time someone else took first and chose again); "
+        f"({ours.tally.time_picks - clients} times a client pressed a time someone else had "
+        "just taken, and chose again); "
         f"echo: {echo.updates} text messages"
     )
     rows = [

@@ -2,17 +2,19 @@
 
 import asyncio
 import string
+import time
 from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 
 from bot.telegram import TelegramFront
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from dialogs.messages import IntakeConfig, State
 from dialogs.questions import BY_KEY, QUESTIONS
-from storage import Schedule, Store, open_database
+from storage import Schedule, Store, db, open_database
 from tests.conftest import CIPHER, MONDAY
 from tests.driver import EngineClient
 from tests.harness import STAFF_CHAT, running_bot
@@ -288,3 +290,23 @@ def test_no_message_or_button_exceeds_telegram_limits_with_the_longest_answers(e
 def test_every_question_has_a_label_or_is_part_of_another():
     for question in QUESTIONS:
         assert question.label or question.key == "day"
+
+
+def test_a_connection_idle_across_a_database_restart_is_replaced_before_use(pg_url, monkeypatch):
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.2)
+    store = Store(open_database(pg_url), Schedule(), CIPHER, clock=lambda: MONDAY)
+    store.add_org(code="ACME", name="Acme Ltd")  # a pooled connection, now idle
+    admin = create_engine(pg_url.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:  # what a restart does to every open connection
+        ended = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": pg_url.rsplit("/", 1)[1]},
+        ).scalar()
+    admin.dispose()
+    assert ended >= 1
+    time.sleep(0.3)
+    assert store.find_active_org("acme") is not None  # no error: a fresh connection was used
+    store.engine.dispose()
