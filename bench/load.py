@@ -331,6 +331,8 @@ def answer(question: SentMessage, typed: list[str], rng: random.Random) -> tuple
         picks = [d for d in data if d.startswith(prefix) and d != "time:back"]
         if picks:
             return "press", rng.choice(picks)
+    if not typed:
+        raise RuntimeError(f"unexpected question {question.plain[:200]!r}, buttons {data}")
     return "text", typed.pop(0)
 
 

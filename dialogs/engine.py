@@ -482,8 +482,7 @@ class IntakeEngine(RightsMixin, BookingMixin):
             out.replies.append(Reply(self.t(state.lang, "edit.saved")))
         else:
             state.step = next_key(question.key)
-        if state.step != "time":
-            state.offer = []
+        state.offer = []  # times offered instead of a lost one are for that moment only
         self._ask(state, out)
 
     def _book(self, state: State, turn: Turn) -> State:
@@ -574,6 +573,11 @@ class IntakeEngine(RightsMixin, BookingMixin):
         elif state.step == "summary":
             out.replies.append(self._summary(state))
         elif state.step in BY_KEY:
+            if state.step == "time" and not self._options(state, BY_KEY["time"]):
+                # Others took the day's last times (or the times offered) meanwhile: not
+                # "nothing free", but another day.
+                state.step, state.offer = "day", []
+                out.replies.append(Reply(self.t(lang, "error.slot_gone")))
             out.replies.append(self._question(state, BY_KEY[state.step], progress))
 
     def _consent_text(self, lang: str) -> str:

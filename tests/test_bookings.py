@@ -9,6 +9,8 @@ from icalendar import Calendar
 
 from dialogs.engine import IntakeEngine
 from dialogs.messages import IntakeConfig
+from storage import Schedule, Store, open_database
+from tests.conftest import CIPHER, MONDAY
 from tests.driver import EngineClient
 from tests.harness import STAFF_CHAT, running_bot
 
@@ -250,6 +252,63 @@ def test_days_are_offered_a_week_at_a_time(client):
     client.press("week:1")
     assert next(b for b in client.buttons() if b.startswith("day:")) == "day:2026-11-30"
     assert "week:0" in client.buttons()
+
+
+class RivalFirstStore(Store):
+    """A store where, once, another client holds the pressed time just before this one."""
+
+    rival_first = True
+
+    def hold(self, **booking):
+        if self.rival_first:
+            self.rival_first = False
+            super().hold(**{**booking, "user_id": 999, "chat_id": 999})
+        return super().hold(**booking)
+
+
+def test_after_the_offered_times_went_too_a_new_day_shows_its_own_times(db_url, texts):
+    store = RivalFirstStore(open_database(db_url), Schedule(), CIPHER, clock=lambda: MONDAY)
+    store.add_org(code="ACME", name="Acme Ltd")
+    client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42)
+    client.begin("en")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
+        client.say(answer)
+    client.press("way:video")
+    client.press("consult_lang:bg")
+    client.press("day:2026-11-24")
+    client.press(client.first_free("time:2026"))  # the rival holds it a moment earlier
+    assert "someone booked that time" in client.text
+    offered = [b for b in client.buttons() if b.startswith("time:2026")]
+    for n, slot_id in enumerate(offered):  # and others take every time offered instead
+        start = datetime.fromisoformat(slot_id[5:]).replace(tzinfo=SOFIA)
+        store.book(hold_ref=None, start=start, user_id=500 + n, chat_id=500 + n, org_code="ACME",
+                   way="video", consult_lang="bg", client_lang="bg", answers={})  # fmt: skip
+    client.press(offered[0])
+    assert "no longer free" in client.text and "day:2026-11-25" in client.buttons()
+    client.press("day:2026-11-25")
+    assert "no free times" not in client.text
+    assert client.first_free("time:2026-11-25")
+
+
+def test_a_day_filled_while_the_client_looked_at_it_leads_back_to_the_days(client, store):
+    client.begin("en")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
+        client.say(answer)
+    client.press("way:video")
+    client.press("consult_lang:bg")
+    client.press("day:2026-11-24")
+    for n, slot in enumerate(store.free_slots_on(date(2026, 11, 24))):  # others fill the day
+        store.book(hold_ref=None, start=slot, user_id=500 + n, chat_id=500 + n, org_code="ACME",
+                   way="video", consult_lang="bg", client_lang="bg", answers={})  # fmt: skip
+    client.say("hello?")  # the time question is asked again
+    assert "no free times" not in client.text and "no longer free" in client.text
+    assert "day:2026-11-25" in client.buttons() and "day:2026-11-24" not in client.buttons()
 
 
 def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
