@@ -175,6 +175,20 @@ class BotProcess:
         self.log.close()
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of the PostgreSQL server's processes on this machine (0 if it runs elsewhere)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(") ", 1)
+        except OSError:  # the process ended meanwhile
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
 def bot_env(tg: FakeTelegram, database_url: str, key: str, **settings: str) -> dict[str, str]:
     return os.environ | {
         "TELEGRAM_BOT_TOKEN": tg.token,
@@ -374,6 +388,7 @@ class Run:
     tally: Tally
     calls: int = 0  # Bot API calls other than getUpdates
     driver_cpu: float = 0  # CPU seconds of this process: the fake Telegram and the clients
+    db_cpu: float = 0  # CPU seconds of the PostgreSQL server
     polls: int = 0  # getUpdates calls
 
     @property
@@ -400,17 +415,19 @@ async def measure(
     cpu_before = sum(bot.cpu_seconds() for bot in bots)
     first_update = tg._last_pushed or 0
     tg.calls.clear()
-    began, driver = time.perf_counter(), time.process_time()
+    began, driver, db = time.perf_counter(), time.process_time(), postgres_cpu_seconds()
     await asyncio.gather(*clients)
     seconds, driver = time.perf_counter() - began, time.process_time() - driver
+    db = postgres_cpu_seconds() - db
     cpu = sum(bot.cpu_seconds() for bot in bots) - cpu_before
     peak = sum(bot.memory_mb("VmHWM") for bot in bots)
     updates = tg._last_pushed - first_update
     polls = len(tg.calls_to("getUpdates"))
     calls = len(tg.calls) - polls
     return Run(
-        name, updates, seconds, cpu, peak, idle, tally, calls=calls, polls=polls, driver_cpu=driver
-    )
+        name, updates, seconds, cpu, peak, idle, tally,
+        calls=calls, polls=polls, driver_cpu=driver, db_cpu=db,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- the parts
@@ -579,11 +596,15 @@ async def scaleout(workdir: Path, clients: int, admin_url: str) -> list[Run]:
 
 def report_scaleout(runs: list[Run], clients: int) -> None:
     print(f"\n## Scale-out: {clients} complete intakes, webhook, PostgreSQL")
-    print("| instances | updates/s | CPU ms per update | reply p50 ms | reply p99 ms |")
-    print("|---|---|---|---|---|")
+    print(
+        "| instances | updates/s | bot CPU ms per update | PostgreSQL CPU ms per update "
+        "| fake and clients, % of a core | reply p50 ms | reply p99 ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for run in runs:
         print(
             f"| {run.name} | {run.rate:.0f} | {run.cpu_ms_per_update:.2f} | "
+            f"{run.db_cpu * 1000 / run.updates:.2f} | {run.driver_cpu / run.seconds:.0%} | "
             f"{run.percentile(0.5):.0f} | {run.percentile(0.99):.0f} |"
         )
     print(f"throughput ratio, two instances to one: {runs[1].rate / runs[0].rate:.2f}x")
