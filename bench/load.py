@@ -1,8 +1,8 @@
 """What the real `intake-bot` process sustains under many clients at once (`make bench`).
 
 Usage: .venv/bin/python -m bench.load [--clients 200] [--open-intakes 10000]
-       [--contenders 1000] [--slots 50] [--only throughput,memory,contention,scaleout]
-       [--postgres URL]
+       [--contenders 1000] [--slots 50] [--rounds 2] [--postgres URL] [--profile FILE]
+       [--only throughput,memory,contention,scaleout]
 
 Every figure is of a separate bot process (`python -m bot.cli run`) talking HTTP to the tests'
 fake Telegram Bot API, which runs here together with the simulated clients. CPU time and memory
@@ -572,9 +572,10 @@ def webhook_env(tg: LoadTelegram, url: str, **settings: str) -> dict[str, str]:
     )
 
 
-async def scaleout(workdir: Path, clients: int, admin_url: str) -> list[Run]:
+async def scaleout(workdir: Path, clients: int, admin_url: str, rounds: int) -> list[Run]:
+    """One, then two instances, `rounds` times over: this machine's noise shows in the spread."""
     runs = []
-    for instances in (1, 2):
+    for instances in [1, 2] * rounds:
         with postgres_database(admin_url) as url:
             async with LoadTelegram() as tg:
                 env = webhook_env(tg, url, BOOKING_HORIZON_DAYS="60")
@@ -583,7 +584,7 @@ async def scaleout(workdir: Path, clients: int, admin_url: str) -> list[Run]:
                 async with webhook_bots(tg, env, workdir, instances) as bots:
                     runs.append(
                         await measure(
-                            f"{instances} instance(s)",
+                            f"{instances} instance{'s' if instances > 1 else ''}",
                             bots,
                             tg,
                             [intake(tg, 10_000 + n, tally) for n in range(clients)],
@@ -607,7 +608,14 @@ def report_scaleout(runs: list[Run], clients: int) -> None:
             f"{run.db_cpu * 1000 / run.updates:.2f} | {run.driver_cpu / run.seconds:.0%} | "
             f"{run.percentile(0.5):.0f} | {run.percentile(0.99):.0f} |"
         )
-    print(f"throughput ratio, two instances to one: {runs[1].rate / runs[0].rate:.2f}x")
+    rates = {
+        name: [r.rate for r in runs if r.name == name] for name in (runs[0].name, runs[1].name)
+    }
+    one, two = (statistics.median(values) for values in rates.values())
+    print(
+        f"throughput ratio, two instances to one: {two / one:.2f}x (medians of "
+        f"{len(rates[runs[0].name])} rounds: {one:.0f} and {two:.0f} updates/s)"
+    )
 
 
 async def contention(workdir: Path, contenders: int, slots: int, admin_url: str) -> None:
@@ -653,13 +661,14 @@ async def contention(workdir: Path, contenders: int, slots: int, admin_url: str)
             booked = count_bookings(url)
     told = [r for r in replies if WON not in r.plain]
     offered = sum(
-        any(d.startswith("time:") and d != "time:back" for d in r.button_data()) for r in told
+        any(d.startswith(("day:", "time:")) and d != "time:back" for d in r.button_data())
+        for r in told
     )
     waitlist = sum("waitlist:join" in r.button_data() for r in told)
     print(
         f"won the time they pressed: {len(winners)} (then confirmed: {booked[0]} pending "
         f"bookings on {booked[1]} slots); told it was taken: {len(told)}, of whom {offered} were "
-        f"offered other free times and {waitlist} the waiting list, as none was left; all "
+        f"offered other free times or days and {waitlist} the waiting list, as none was left; all "
         f"{contenders} answered in {seconds * 1000:.0f} ms"
     )
 
@@ -751,7 +760,8 @@ async def main_async(args: argparse.Namespace) -> None:
         if "contention" in only:
             await contention(workdir, args.contenders, args.slots, args.postgres)
         if "scaleout" in only:
-            report_scaleout(await scaleout(workdir, args.clients, args.postgres), args.clients)
+            runs = await scaleout(workdir, args.clients, args.postgres, args.rounds)
+            report_scaleout(runs, args.clients)
 
 
 def main() -> None:
@@ -760,6 +770,7 @@ def main() -> None:
     parser.add_argument("--open-intakes", type=int, default=10_000, help="for memory (10000)")
     parser.add_argument("--contenders", type=int, default=1000, help="for contention (1000)")
     parser.add_argument("--slots", type=int, default=50, help="free slots in contention (50)")
+    parser.add_argument("--rounds", type=int, default=2, help="scale-out rounds (2)")
     parser.add_argument("--only", help=f"comma-separated parts of {', '.join(PARTS)}")
     parser.add_argument("--profile", help="record the bot with py-spy into this file (raw)")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
