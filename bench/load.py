@@ -29,9 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from sqlalchemy import create_engine, text
 
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram, SentMessage
+from tests.harness import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_CHAT = -1001234567890
@@ -547,20 +547,6 @@ async def memory(workdir: Path, open_intakes: int, concurrency: int) -> None:
                 )
 
 
-@contextmanager
-def postgres_database(admin_url: str):
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def webhook_env(tg: LoadTelegram, url: str, **settings: str) -> dict[str, str]:
     return bot_env(
         tg,
@@ -576,7 +562,7 @@ async def scaleout(workdir: Path, clients: int, admin_url: str, rounds: int) -> 
     """One, then two instances, `rounds` times over: this machine's noise shows in the spread."""
     runs = []
     for instances in [1, 2] * rounds:
-        with postgres_database(admin_url) as url:
+        with fresh_postgres_database(admin_url, "bench") as url:
             async with LoadTelegram() as tg:
                 env = webhook_env(tg, url, BOOKING_HORIZON_DAYS="60")
                 prepare(env, workdir)
@@ -626,7 +612,7 @@ async def contention(workdir: Path, contenders: int, slots: int, admin_url: str)
         f"\n## Contention: {contenders} clients pressing a time at once on {slots} free slots,"
         " two webhook instances, PostgreSQL"
     )
-    with postgres_database(admin_url) as url:
+    with fresh_postgres_database(admin_url, "bench") as url:
         async with LoadTelegram() as tg:
             env = webhook_env(tg, url, BOOKING_HORIZON_DAYS="14")
             prepare(env, workdir)

@@ -5,13 +5,10 @@ from it is a fresh PostgreSQL database instead of a SQLite file.
 """
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
@@ -19,6 +16,7 @@ from storage import Schedule, Store, open_database
 from storage.crypto import Cipher, generate_key
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
+from tests.harness import fresh_postgres_database
 
 # A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -59,18 +57,8 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"intake_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_SERVER.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _postgres_database():
+    return fresh_postgres_database(POSTGRES_SERVER)
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """Run the real bot in-process against the fake Bot API, as the end-to-end tests do."""
 
 import asyncio
-from contextlib import asynccontextmanager
+import uuid
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from sqlalchemy import create_engine, text
 
 from bot.cli import build_engine
 from bot.config import Settings
@@ -49,3 +53,18 @@ async def running_bot(tg: FakeTelegram, db_url: str, **extra: object):
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str, prefix: str = "intake_test") -> Iterator[str]:
+    """A new, empty database on the server of `server_url`; dropped afterwards."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

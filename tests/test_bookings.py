@@ -238,6 +238,17 @@ def test_a_claimed_reminder_not_marked_sent_is_retried_after_a_restart(engine, s
 
 
 def test_days_are_offered_a_week_at_a_time(client):
+    to_the_days(client)
+    first_week = [b for b in client.buttons() if b.startswith("day:")]
+    assert first_week == [f"day:2026-11-{d}" for d in (24, 25, 26, 27)]
+    assert "week:1" in client.buttons() and "week:-1" not in client.buttons()
+    client.press("week:1")
+    assert next(b for b in client.buttons() if b.startswith("day:")) == "day:2026-11-30"
+    assert "week:0" in client.buttons()
+
+
+def to_the_days(client: EngineClient) -> None:
+    """From /start to the day question: Maria, by video, in Bulgarian."""
     client.begin("en")
     for answer in ("acme", "Maria Ivanova"):
         client.say(answer)
@@ -246,12 +257,12 @@ def test_days_are_offered_a_week_at_a_time(client):
         client.say(answer)
     client.press("way:video")
     client.press("consult_lang:bg")
-    first_week = [b for b in client.buttons() if b.startswith("day:")]
-    assert first_week == [f"day:2026-11-{d}" for d in (24, 25, 26, 27)]
-    assert "week:1" in client.buttons() and "week:-1" not in client.buttons()
-    client.press("week:1")
-    assert next(b for b in client.buttons() if b.startswith("day:")) == "day:2026-11-30"
-    assert "week:0" in client.buttons()
+
+
+def others_book(store: Store, slots: list[datetime]) -> None:
+    for n, slot in enumerate(slots):
+        store.book(hold_ref=None, start=slot, user_id=500 + n, chat_id=500 + n, org_code="ACME",
+                   way="video", consult_lang="bg", client_lang="bg", answers={})  # fmt: skip
 
 
 class RivalFirstStore(Store):
@@ -270,22 +281,12 @@ def test_after_the_offered_times_went_too_a_new_day_shows_its_own_times(db_url, 
     store = RivalFirstStore(open_database(db_url), Schedule(), CIPHER, clock=lambda: MONDAY)
     store.add_org(code="ACME", name="Acme Ltd")
     client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42)
-    client.begin("en")
-    for answer in ("acme", "Maria Ivanova"):
-        client.say(answer)
-    client.press("gender:woman")
-    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
-        client.say(answer)
-    client.press("way:video")
-    client.press("consult_lang:bg")
+    to_the_days(client)
     client.press("day:2026-11-24")
     client.press(client.first_free("time:2026"))  # the rival holds it a moment earlier
     assert "someone booked that time" in client.text
     offered = [b for b in client.buttons() if b.startswith("time:2026")]
-    for n, slot_id in enumerate(offered):  # and others take every time offered instead
-        start = datetime.fromisoformat(slot_id[5:]).replace(tzinfo=SOFIA)
-        store.book(hold_ref=None, start=start, user_id=500 + n, chat_id=500 + n, org_code="ACME",
-                   way="video", consult_lang="bg", client_lang="bg", answers={})  # fmt: skip
+    others_book(store, [datetime.fromisoformat(i[5:]).replace(tzinfo=SOFIA) for i in offered])
     client.press(offered[0])
     assert "no longer free" in client.text and "day:2026-11-25" in client.buttons()
     client.press("day:2026-11-25")
@@ -294,18 +295,9 @@ def test_after_the_offered_times_went_too_a_new_day_shows_its_own_times(db_url, 
 
 
 def test_a_day_filled_while_the_client_looked_at_it_leads_back_to_the_days(client, store):
-    client.begin("en")
-    for answer in ("acme", "Maria Ivanova"):
-        client.say(answer)
-    client.press("gender:woman")
-    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
-        client.say(answer)
-    client.press("way:video")
-    client.press("consult_lang:bg")
+    to_the_days(client)
     client.press("day:2026-11-24")
-    for n, slot in enumerate(store.free_slots_on(date(2026, 11, 24))):  # others fill the day
-        store.book(hold_ref=None, start=slot, user_id=500 + n, chat_id=500 + n, org_code="ACME",
-                   way="video", consult_lang="bg", client_lang="bg", answers={})  # fmt: skip
+    others_book(store, store.free_slots_on(date(2026, 11, 24)))  # the day fills up
     client.say("hello?")  # the time question is asked again
     assert "no free times" not in client.text and "no longer free" in client.text
     assert "day:2026-11-25" in client.buttons() and "day:2026-11-24" not in client.buttons()
@@ -317,14 +309,7 @@ def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
     )
     engine = IntakeEngine(store, texts, IntakeConfig())
     client = EngineClient(engine, 41)
-    client.begin("en")
-    for answer in ("acme", "Maria Ivanova"):
-        client.say(answer)
-    client.press("gender:woman")
-    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
-        client.say(answer)
-    client.press("way:video")
-    client.press("consult_lang:bg")  # nobody speaks Bulgarian over video here
+    to_the_days(client)  # nobody speaks Bulgarian over video here
     assert "no free times" in client.text and client.buttons() == ["waitlist:join"]
     client.press("waitlist:join")
     assert "waiting list" in client.text
