@@ -537,14 +537,20 @@ async def memory(workdir: Path, open_intakes: int, concurrency: int) -> None:
                 f"idle {idle:.1f} MB; resident after each 1,000 open intakes: "
                 + ", ".join(f"{mb:.1f}" for _n, mb in marks)
             )
-            if len(marks) > 1:
-                (n0, mb0), (n1, mb1) = marks[0], marks[-1]
-                slope = (mb1 - mb0) / ((n1 - n0) / 1000)
+            if len(marks) > 2:
+                # From the first thousand on (start-up caches are warm by then), and over the
+                # second half alone: growth that slows down is caches filling, not intakes.
+                half = marks[len(marks) // 2 - 1]
                 print(
-                    f"growth from {n0} to {n1} open intakes: {slope:.2f} MB per 1,000; "
-                    f"peak {bot.memory_mb('VmHWM'):.1f} MB; "
-                    f"{len(tally.first)} updates"
+                    f"growth from {marks[0][0]} to {marks[-1][0]} open intakes: "
+                    f"{_slope(marks[0], marks[-1]):.2f} MB per 1,000; over the second half "
+                    f"({half[0]} to {marks[-1][0]}): {_slope(half, marks[-1]):.2f} MB per 1,000; "
+                    f"peak {bot.memory_mb('VmHWM'):.1f} MB; {len(tally.first)} updates"
                 )
+
+
+def _slope(first: tuple[int, float], last: tuple[int, float]) -> float:
+    return (last[1] - first[1]) / ((last[0] - first[0]) / 1000)
 
 
 def webhook_env(tg: LoadTelegram, url: str, **settings: str) -> dict[str, str]:
