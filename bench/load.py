@@ -1,9 +1,5 @@
 """What the real `intake-bot` process sustains under many clients at once (`make bench`).
 
-Usage: .venv/bin/python -m bench.load [--clients 200] [--open-intakes 10000]
-       [--contenders 1000] [--slots 50] [--rounds 2] [--postgres URL] [--profile FILE]
-       [--only throughput,memory,contention,scaleout]
-
 Every figure is of a separate bot process (`python -m bot.cli run`) talking HTTP to the tests'
 fake Telegram Bot API, which runs here together with the simulated clients. CPU time and memory
 are read from /proc for the bot processes only. Parts:
@@ -15,6 +11,8 @@ are read from /proc for the bot processes only. Parts:
 - contention: many clients pressing a time at once on a few free slots, PostgreSQL, two
   webhook instances behind a round-robin balancer.
 - scaleout: the throughput load against one and against two webhook instances on PostgreSQL.
+
+Results and how to read them: docs/benchmarks.md.
 """
 
 import argparse
@@ -757,15 +755,23 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=200, help="clients at once (200)")
     parser.add_argument("--open-intakes", type=int, default=10_000, help="for memory (10000)")
     parser.add_argument("--contenders", type=int, default=1000, help="for contention (1000)")
     parser.add_argument("--slots", type=int, default=50, help="free slots in contention (50)")
     parser.add_argument("--rounds", type=int, default=2, help="scale-out rounds (2)")
     parser.add_argument("--only", help=f"comma-separated parts of {', '.join(PARTS)}")
-    parser.add_argument("--profile", help="record the bot with py-spy into this file (raw)")
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--profile", help="record the bot with py-spy (pip install py-spy) into this raw file"
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server where databases may be created and dropped",
+    )
     args = parser.parse_args()
     if args.profile:
         PROFILE[:] = [
