@@ -1,5 +1,6 @@
 """Database engine set-up for SQLite (default) and PostgreSQL."""
 
+import sqlite3
 import time
 from datetime import datetime, timedelta
 
@@ -53,11 +54,24 @@ def _ping_when_idle(engine: Engine) -> None:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers go on while a booking is written; busy_timeout makes writers queue.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # erased data does not linger in free pages
     cursor.close()
+
+
+def _switch_to_wal(cursor, attempts: int = 100) -> None:
+    """WAL mode is kept in the file, so only the first connection ever switches it. SQLite does
+    not wait for the lock that switch needs: processes starting together on a new file retry."""
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:  # "database is locked": another process is switching
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def claim(session: Session, table: type, row_id: int, now: datetime, lease: timedelta) -> bool:
