@@ -140,7 +140,8 @@ def test_processes_starting_together_on_an_empty_database_all_succeed(tmp_path, 
     for start in starts:
         start.stdout.close()
         start.stderr.close()
-    assert [code for code, _err in results] == [0, 0, 0, 0], results
+    failed = [err for code, err in results if code != 0]
+    assert not failed, "\n\n".join(failed)  # whole, so that a rare failure can be read
     assert sum("upgraded" in err for _code, err in results) == 1
     engine = create_engine(any_url)
     assert _revision(engine) == head_revision()
