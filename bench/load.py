@@ -261,12 +261,10 @@ async def webhook_bots(tg: LoadTelegram, env: dict, workdir: Path, instances: in
         for n, port in enumerate(ports)
     ]
     try:
-        async with aiohttp.ClientSession() as http:
-            for bot, port in zip(bots, ports, strict=True):
-                await until(
-                    lambda b=bot, p=port: b.check_alive() or _healthy(http, p),
-                    f"{bot.name} is healthy",
-                )
+        for bot, port in zip(bots, ports, strict=True):
+            await until(
+                lambda b=bot, p=port: b.check_alive() or _listening(p), f"{bot.name} listens"
+            )
         tg.targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
         await asyncio.sleep(0.3)
         yield bots
@@ -280,7 +278,7 @@ async def webhook_bots(tg: LoadTelegram, env: dict, workdir: Path, instances: in
             bot.stop()
 
 
-def _healthy(_http: aiohttp.ClientSession, port: int) -> bool:
+def _listening(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
@@ -321,16 +319,23 @@ async def step(
         tg.push_update(tg._callback_query(user.id, sent, value))
     else:
         user.push_text(value)
-    sent = await tg.next_message(chat, before)
+    await tg.next_message(chat, before)
     tally.first.append(time.perf_counter() - began)
-    seen = before + 1
-    while not last(sent):
-        sent = await tg.next_message(chat, seen)
-        seen += 1
+    sent = await answered(tg, chat, before, last)
     tally.whole.append(time.perf_counter() - began)
     if value.startswith("time:"):
         tally.time_picks += 1
     return sent
+
+
+async def answered(tg: LoadTelegram, chat_id: int, before: int, last=is_question) -> SentMessage:
+    """The message that ends the reply to an update (after any message saying why)."""
+    seen = before
+    while True:
+        sent = await tg.next_message(chat_id, seen)
+        seen += 1
+        if last(sent):
+            return sent
 
 
 def answer(question: SentMessage, typed: list[str], rng: random.Random) -> tuple[str, str]:
@@ -723,16 +728,6 @@ async def to_time_question(tg: LoadTelegram, user, day: str, tally: Tally) -> No
             question = await step(tg, user, ("press", later), tally)
             continue
         question = await step(tg, user, answer(question, typed, rng), tally)
-
-
-async def answered(tg: LoadTelegram, chat_id: int, before: int) -> SentMessage:
-    """The question a client got after its press (after any message saying why)."""
-    seen = before
-    while True:
-        sent = await tg.next_message(chat_id, seen)
-        seen += 1
-        if is_question(sent):
-            return sent
 
 
 PARTS = ("throughput", "memory", "contention", "scaleout")
