@@ -309,8 +309,8 @@ def build_application(
     front: TelegramFront, token: str, base_url: str | None, max_rate: float = 30
 ) -> Application:
     """The python-telegram-bot Application for polling, wired to the front."""
-    polls = AiohttpRequest(connection_pool_size=1)
-    app = application_builder(token, base_url, max_rate).get_updates_request(polls).build()
+    polls = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
+    app = application_builder(token, base_url, max_rate, polls).build()
     # Ask for more updates only once those in hand are handled: under load one getUpdates then
     # brings many updates instead of one each (measured in docs/benchmarks.md).
     polls.wait_before = app.update_queue.join
@@ -319,7 +319,7 @@ def build_application(
 
 
 def application_builder(
-    token: str, base_url: str | None, max_rate: float = 30
+    token: str, base_url: str | None, max_rate: float = 30, polls: AiohttpRequest | None = None
 ) -> ApplicationBuilder:
     """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
     # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
@@ -331,7 +331,7 @@ def application_builder(
         .token(token)
         .rate_limiter(limiter)
         .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))  # one long poll at a time
+        .get_updates_request(polls or AiohttpRequest(connection_pool_size=1))
     )
     return builder.base_url(base_url) if base_url else builder
 
