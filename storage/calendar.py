@@ -80,6 +80,11 @@ class _Calendar:
     hours: WeeklyHours | None  # None: the practice's hours
     off: tuple[tuple[datetime, datetime], ...] = ()
 
+    def is_off(self, start: datetime, length: timedelta) -> bool:
+        """Whether a session from `start` overlaps the consultant's time off."""
+        end = start + length
+        return any(off_start < end and start < off_end for off_start, off_end in self.off)
+
 
 @dataclass
 class _Availability:
@@ -107,8 +112,7 @@ class _Availability:
                 later = bisect_right(taken, slot - step)
                 if later < len(taken) and taken[later] < slot + step:
                     continue
-                end = slot + session_length
-                if any(start < end and slot < stop for start, stop in calendar.off):
+                if calendar.is_off(slot, session_length):
                     continue
                 yield slot
 
@@ -350,9 +354,9 @@ class CalendarMixin:
         with Session(self.engine) as session:
             calendars = self._calendars(session, way, lang)
         for calendar in calendars:
-            if not self.schedule.is_bookable(start, now, calendar.hours) or any(
-                s < start + timedelta(minutes=self.schedule.session_minutes) and start < e
-                for s, e in calendar.off
+            session_length = timedelta(minutes=self.schedule.session_minutes)
+            if not self.schedule.is_bookable(start, now, calendar.hours) or calendar.is_off(
+                start, session_length
             ):
                 continue
             for _attempt in range(3):  # a new reference if one collides
