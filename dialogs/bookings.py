@@ -56,7 +56,7 @@ class BookingMixin:
             "staff.new_booking",
             ref=booking.ref,
             when=self.t.when(booking.start, staff),
-            way=self.t(staff, WAY_LABELS.get(booking.way, booking.way)),
+            way=self.way_name(booking.way, staff),
             consult_lang=self.t.language_name(booking.consult_lang, staff, title=False),
             org=f"{org.name} ({org.code})" if org else booking.org_code,
             name=answers.get("name", ""),
@@ -137,7 +137,7 @@ class BookingMixin:
                 "mybooking.line",
                 ref=booking.ref,
                 when=self.t.when(booking.start, lang),
-                way=self.t(lang, WAY_LABELS.get(booking.way, booking.way)),
+                way=self.way_name(booking.way, lang),
                 status=self.t(lang, CLIENT_STATUS[booking.status]),
             )
             turn.out.replies.append(
@@ -230,11 +230,15 @@ class BookingMixin:
                 lang,
                 "reminder.text",
                 when=self.t.when(booking.start, lang),
-                way=self.t(lang, WAY_LABELS.get(booking.way, booking.way)),
+                way=self.way_name(booking.way, lang),
                 ref=booking.ref,
                 zone=self.store.schedule.tz.key,
             )
         )
+
+    def way_name(self: "IntakeEngine", way: str, lang: str) -> str:
+        """How a way of consulting reads in `lang` ("video call"); an unknown one as it is."""
+        return self.t(lang, WAY_LABELS.get(way, way))
 
     def calendar_file(self: "IntakeEngine", booking: BookingView) -> tuple[str, bytes]:
         """An .ics event in the practice's time zone, for the client's own calendar."""
@@ -253,7 +257,7 @@ class BookingMixin:
             self.t(
                 lang,
                 "ics.description",
-                way=self.t(lang, WAY_LABELS.get(booking.way, booking.way)),
+                way=self.way_name(booking.way, lang),
                 ref=booking.ref,
                 contact=self.config.practice_contact,
             ),
@@ -275,8 +279,6 @@ class BookingMixin:
         )
         staff = self.config.staff_lang
         unknown = self.t(staff, "crisis.not_given")
-        way = answers.get("way", "video")
-        way_label = WAY_LABELS.get(way, way)
         turn.out.staff.append(
             StaffNote(
                 self.t(
@@ -285,7 +287,7 @@ class BookingMixin:
                     name=contact.get("name", unknown),
                     phone=contact.get("phone", unknown),
                     email=contact.get("email", unknown),
-                    way=self.t(staff, way_label),
+                    way=self.way_name(answers.get("way", "video"), staff),
                     consult_lang=self.t.language_name(
                         answers.get("consult_lang", staff), staff, title=False
                     ),
@@ -320,7 +322,7 @@ class BookingMixin:
                 lines.append(
                     f"    {self.t.clock(booking.start, staff)} {booking.ref} "
                     f"{booking.answers.get('name', '—')} "
-                    f"({self.t(staff, WAY_LABELS.get(booking.way, booking.way))}, "
+                    f"({self.way_name(booking.way, staff)}, "
                     f"{booking.consult_lang}) · {status}"
                 )
             lines.append("")

@@ -507,13 +507,12 @@ class IntakeEngine(RightsMixin, BookingMixin):
         log.info("booking %s made", booked.ref)
         out.events.append("intake_completed")
         booking = self.store.booking(booked.ref)
-        way_label = WAY_LABELS[booking.way]
         confirmation = self.t(
             lang,
             "book.confirmed",
             when=self.t.when(booked.start, lang),
             ref=booked.ref,
-            way=self.t(lang, way_label),
+            way=self.way_name(booking.way, lang),
             contact=self.config.practice_contact,
         )
         out.replies.append(Reply(confirmation, document=self.calendar_file(booking)))
