@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.flood import FloodGuard
@@ -197,7 +196,7 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
             ways=args.ways,
             hours=args.hours,
         )
-    except (ValueError, UnknownLocaleError, IntegrityError) as error:
+    except (ValueError, UnknownLocaleError) as error:
         print(f"intake-bot: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
     print(f"added consultant {consultant.id}: {consultant.name}")
@@ -310,7 +309,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         (24 * 3600, lambda: asyncio.to_thread(purge)),
         (600, front.nudge_idle),
         (30, front.send_reminders),
-        (5, front.drain_outbox),
         (60, front.forget_quiet_clients),
     ]
     if args.webhook:
@@ -323,7 +321,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_api_base_url,
         settings.telegram_max_rate,
     )
-    asyncio.run(_until_signalled(lambda stop: serve_polling(app, texts, stop, jobs)))
+    asyncio.run(_until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
     return 0
 
 

@@ -1,106 +1,202 @@
-"""Sends what waits in the outbox, retrying on Telegram's RetryAfter, network errors and 5xx."""
+"""The one sender: delivers what the outbox holds, after the commit that wrote it.
+
+Woken in-process when an update commits; otherwise it looks once a second for retries that
+came due and for messages other instances left. Each chat is sent to by one worker at a time,
+in order, so a chat that must wait (a group at 20 messages a minute, a 429) holds only itself.
+"""
 
 import asyncio
+import base64
+import contextlib
 import logging
+import time
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from dialogs.messages import Button
 from storage import Store
-from storage.outbox import Pending
+from storage.outbox import RENEW_EVERY, Pending
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=5)
-
-
-def payload(text: str, buttons: list[list[Button]]) -> dict:
-    return {"text": text, "buttons": [[[b.data, b.label] for b in row] for row in buttons]}
-
-
-def markup(rows: list[list[list[str]]]) -> InlineKeyboardMarkup | None:
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for data, label in row] for row in rows]
-    )
+STAFF_BACKOFF = timedelta(
+    minutes=1
+)  # a staff group that refuses us: asked again at least this often
+LOOK_EVERY = 1.0  # seconds between rounds when nothing wakes the sender
+# Telegram's answers that mean the call is moot, not failed: nothing to send again.
+SETTLED = (
+    "message is not modified",
+    "message to edit not found",
+    "message can't be edited",
+    "query is too old",
+)
 
 
 class OutboxSender:
     """Drains the outbox in order per chat; safe to run in several processes at once."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, staff_chat_id: int):
         self.store = store
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task | None = None
-        self._wanted = False
+        self.staff_chat_id = staff_chat_id
+        self._wake = asyncio.Event()
+        self._busy: set[int] = set()
+        self._workers: set[asyncio.Task] = set()
 
-    def kick(self, bot: Bot) -> None:
-        """Drain soon, in the background: the staff group takes 20 messages a minute, and a
-        client's update must never wait for that."""
-        self._wanted = True
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain_while_wanted(bot))
+    def busy(self) -> bool:
+        """Whether it is about to look at the outbox or is sending."""
+        return self._wake.is_set() or bool(self._workers)
 
-    async def _drain_while_wanted(self, bot: Bot) -> None:
-        while self._wanted:
-            self._wanted = False
+    def wake(self) -> None:
+        """Something was committed to the outbox: look now, not at the next round."""
+        self._wake.set()
+
+    async def run(self, bot: Bot, stop: asyncio.Event) -> None:
+        """Start a worker for each chat with a due message, until `stop` is set."""
+        renewed = time.monotonic()
+        while not stop.is_set():
+            self._wake.clear()
             try:
-                await self.drain(bot)
-            except Exception:  # the periodic round tries again
-                log.exception("outbox round failed")
+                if self._workers and time.monotonic() - renewed > RENEW_EVERY.total_seconds():
+                    self.store.renew_claims()
+                    renewed = time.monotonic()
+                self._start_workers(bot)
+            except Exception as error:  # the database is away: the next round tries again
+                log.warning("outbox round failed: %s", type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), LOOK_EVERY)
+        await self.finish(bot)
+
+    async def finish(self, bot: Bot, seconds: float = 3) -> None:
+        """Send what is due for a few seconds more, so that what Telegram answered is
+        recorded; what still waits (a group at its limit) stays in the outbox for the next
+        start."""
+        try:
+            await asyncio.wait_for(self.drain(bot), seconds)
+        except Exception as error:  # time is up, or the database is away
+            log.info("outbox left for the next start: %s", type(error).__name__)
+        for worker in list(self._workers):
+            worker.cancel()
+        if self._workers:
+            await asyncio.wait(self._workers, timeout=seconds)
 
     async def drain(self, bot: Bot) -> None:
-        """Send everything due now; what fails for a while is settled for a later round."""
-        async with self._lock:
-            while batch := self.store.claim_outbox():
-                for message in batch:
-                    await self._send(bot, message)
+        """Send everything due now and wait for it (tests and one-off commands)."""
+        self._start_workers(bot)
+        while self._workers:
+            await asyncio.wait(self._workers)
+            self._start_workers(bot)
 
-    async def _send(self, bot: Bot, message: Pending) -> None:
-        store, body = self.store, message.payload
+    def _start_workers(self, bot: Bot) -> None:
+        for message in self.store.claim_outbox(skip=frozenset(self._busy)):
+            self._busy.add(message.chat_id)
+            worker = asyncio.create_task(self._chat_worker(bot, message))
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
+
+    async def _chat_worker(self, bot: Bot, message: Pending | None) -> None:
+        """Send one chat's messages in order until none is due."""
+        chat_id = message.chat_id
         try:
-            if message.kind == "edit":
-                booking = store.booking(message.ref) if message.ref else None
-                if booking is None or booking.staff_message_id is None:
-                    store.settle(message.id, failed="nothing to edit")
-                    return
-                try:
-                    await bot.edit_message_text(
-                        body["text"],
-                        chat_id=message.chat_id,
-                        message_id=booking.staff_message_id,
-                        reply_markup=markup(body["buttons"]),
-                    )
-                except BadRequest as error:
-                    if "not modified" not in error.message:
-                        raise
-            else:
-                sent = await bot.send_message(
-                    message.chat_id,
-                    body["text"],
-                    reply_markup=markup(body["buttons"]),
-                )
-                if message.ref:
-                    store.set_staff_message(
-                        ref=message.ref, chat_id=sent.chat_id, message_id=sent.message_id
-                    )
+            while message is not None:
+                if not await self._send(bot, message):
+                    break  # it waits for a retry, and so does the rest of this chat
+                due = self.store.claim_outbox(chat=chat_id, limit=1)
+                message = due[0] if due else None
+        except asyncio.CancelledError:  # stopping: the next start sends it (maybe again)
+            if message is not None:
+                self.store.settle(message.id)
+            raise
+        except Exception as error:  # the claim lapses and the message is tried again
+            log.warning("outbox worker stopped: %s", type(error).__name__)
+        finally:
+            self._busy.discard(chat_id)
+            self._wake.set()  # other chats may have waited for a worker
+
+    async def _send(self, bot: Bot, message: Pending) -> bool:
+        """One call; True when it is settled (sent, moot or given up), False to retry later."""
+        store = self.store
+        try:
+            message_id = await self._call(bot, message)
         except RetryAfter as error:
             wait = error.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            log.warning("Telegram asks to wait %.0f s; the message waits in the outbox", seconds)
+            log.warning("Telegram asks to wait %.0f s for one chat; its messages wait", seconds)
             store.settle(message.id, retry_at=store.clock() + timedelta(seconds=seconds))
+            return False
         except Forbidden:
-            log.info("a client blocked the bot; their messages are dropped")
+            if message.chat_id == self.staff_chat_id:
+                log.error(
+                    "the staff group refuses the bot's messages (removed from the group, or "
+                    "no right to post?): they wait in the outbox and are tried again"
+                )
+                store.settle(message.id, retry_at=store.clock() + _backoff(message, STAFF_BACKOFF))
+                return False
+            log.info("a chat blocked the bot; its waiting messages are dropped")
             store.drop_for_blocked(message.chat_id)
-        except BadRequest as error:  # will never succeed as it is
-            log.error("Telegram refused an outbox message: %s", error.message)
+            for row in message.payload.get("if_blocked", []):  # what to do instead
+                store.enqueue(priority=message.priority, **row)
+            return True
+        except BadRequest as error:
+            if any(reason in error.message.lower() for reason in SETTLED):
+                store.settle(message.id, sent=True)
+                return True
+            log.error("Telegram refused an outbox message (%s): %s", message.kind, error.message)
             store.settle(message.id, failed=f"refused: {error.message}")
+            return True
         except TelegramError as error:  # network errors, time-outs and 5xx: try again later
-            backoff = min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
+            backoff = _backoff(message, MAX_BACKOFF)
             log.warning("outbox send failed (%s); retrying in %s", type(error).__name__, backoff)
             store.settle(message.id, retry_at=store.clock() + backoff)
+            return False
+        store.settle(message.id, sent=True, telegram_message_id=message_id)
+        return True
+
+    async def _call(self, bot: Bot, message: Pending) -> int | None:
+        """Make the Bot API call; the id of the message it sent, if it sent one."""
+        body, chat_id = message.payload, message.chat_id
+        if message.kind == "answer":
+            await bot.answer_callback_query(
+                body["id"], text=body["text"] or None, show_alert=body["alert"]
+            )
+            return None
+        if message.kind == "markup":
+            await bot.edit_message_reply_markup(chat_id, body["message_id"], reply_markup=None)
+            return None
+        if message.kind == "edit":
+            booking = self.store.booking(message.ref) if message.ref else None
+            if booking is None or booking.staff_message_id is None:
+                raise BadRequest("message to edit not found")
+            await bot.edit_message_text(
+                body["text"],
+                chat_id=booking.staff_chat_id or chat_id,
+                message_id=booking.staff_message_id,
+                reply_markup=body["reply_markup"],
+            )
+            return booking.staff_message_id
+        if message.kind == "doc":
+            document = InputFile(base64.b64decode(body["content"]), filename=body["name"])
+            sent = await bot.send_document(
+                chat_id,
+                document,
+                caption=body.get("caption"),
+                reply_markup=body.get("reply_markup"),
+            )
         else:
-            store.settle(message.id, sent=True)
+            sent = await bot.send_message(chat_id, body["text"], reply_markup=body["reply_markup"])
+        if body.get("then_record_access"):  # staff saw a client's details: /mydata says so
+            log.info(
+                "staff opened the details of booking %s", body["then_record_access"]["booking_ref"]
+            )
+            self.store.log_staff_access(**body["then_record_access"])
+        if message.ref:  # the staff notice of a booking: kept to edit it later
+            self.store.set_staff_message(
+                ref=message.ref, chat_id=sent.chat_id, message_id=sent.message_id
+            )
+        return sent.message_id
+
+
+def _backoff(message: Pending, longest: timedelta) -> timedelta:
+    """1 s, 2 s, 4 s ... up to `longest`, by how often the message was tried."""
+    return min(timedelta(seconds=2 ** min(message.attempts, 10)), longest)

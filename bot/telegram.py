@@ -1,42 +1,31 @@
-"""The Telegram front: turns updates into engine inputs and outcomes into messages."""
+"""The Telegram front: each update becomes one transaction that also queues what it sends."""
 
 import asyncio
-import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import BotCommand, CallbackQuery, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
     ContextTypes,
-    MessageHandler,
     TypeHandler,
-    filters,
 )
 
 from bot.aiohttp_request import AiohttpRequest
+from bot.effects import LATER, Call, answer_call, outcome_calls, reply_calls, unmark_call
 from bot.flood import FloodGuard
-from bot.outbox import OutboxSender, payload
+from bot.outbox import OutboxSender
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
-from dialogs.messages import Button, Input, Outcome, Reply, split_message
+from dialogs.messages import Input, Reply, split_message
+from storage import Conflict, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +43,15 @@ COMMANDS = {
 }
 PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-CAPTION_LIMIT = 1024  # characters in a document's caption
+ATTEMPTS = 3  # an update that fails this many times is recorded as failed and let go
+MAX_CONFLICTS = 10  # lost races with another instance before that counts as a failure
 
 
 class TelegramFront:
-    """The bot's handlers; holds the engine and where the staff group is."""
+    """Turns updates into engine inputs, and their outcomes into outbox rows, in one transaction.
+
+    `handle` is the one way in, for polling and webhook alike; the sender delivers afterwards.
+    """
 
     def __init__(
         self,
@@ -69,230 +62,272 @@ class TelegramFront:
         flood: FloodGuard | None = None,
     ):
         self.engine = engine
+        self.store = engine.store
         self.t = texts
         self.staff_chat_id = staff_chat_id
         self.staff_lang = engine.config.staff_lang
         self.idle_for = idle_for
         self.flood = flood or FloodGuard(limit=0)
-        self.outbox = OutboxSender(engine.store)
-        self.on_event: Callable[[str], None] = lambda _event: None  # metrics hook in webhook mode
+        self.sender = OutboxSender(self.store, staff_chat_id)
+        self.bot_username = ""
+        # Webhook mode: Telegram delivers an update again until we answer 2xx, so an update that
+        # cannot be stored now is refused. Polling: it is retried here until it is stored.
+        self.telegram_redelivers = False
+        self.stopping = False
+        self.unstored = False  # polling: an update was let go unstored (a stop with no database)
+        self.on_event: Callable[[str], None] = lambda _event: None  # metrics hooks
+        self.on_error: Callable[[], None] = lambda: None
 
-    async def nudge_idle(self) -> None:
-        """Remind, once, each client whose intake has waited `idle_for`."""
-        for user_id in self.engine.store.idle_intakes(self.idle_for):
-            if not self.engine.store.claim_nudge(user_id, self.idle_for):
-                continue  # another instance sent it, or the client came back meanwhile
-            nudge = self.engine.nudge(user_id)
-            if nudge:
-                try:
-                    await self._deliver(self.bot, *nudge)
-                except TelegramError as error:
-                    log.warning("idle reminder not delivered: %s", type(error).__name__)
+    # The one way in
 
-    async def slow_down(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answer a client who writes too fast once, then ignore them until the minute passes."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or chat.type != ChatType.PRIVATE:
-            return
-        verdict = self.flood.check(user.id)
-        if verdict == "ok":
-            return
-        if verdict == "warn":
-            lang = pick_language(user.language_code)
-            with contextlib.suppress(TelegramError):
-                await context.bot.send_message(chat.id, self.t(lang, "flood.slow_down"))
-        if update.callback_query:
-            with contextlib.suppress(TelegramError):
-                await update.callback_query.answer()
-        raise ApplicationHandlerStop
-
-    async def forget_quiet_clients(self) -> None:
-        self.flood.forget_idle()
-
-    async def skip_repeats(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Stop an update Telegram delivers a second time (a lost confirmation, two instances)."""
-        if not self.engine.store.first_delivery(update.update_id):
-            log.info("update delivered again: skipped")
-            raise ApplicationHandlerStop
-
-    def install(self, app: Application) -> None:
-        self.bot = app.bot
-        app.add_handler(TypeHandler(Update, self.slow_down), group=-2)
-        app.add_handler(TypeHandler(Update, self.skip_repeats), group=-1)
-        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-        app.add_handler(MessageHandler(private, self.on_message))
-        app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, self.on_group))
-        app.add_handler(CallbackQueryHandler(self.on_button))
-        app.add_error_handler(self.on_error)
-
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Pass a private message to the engine as text, a command, a contact or other."""
-        message = update.effective_message
-        if message.text and message.text.startswith("/"):
-            command = message.text.split()[0][1:].split("@")[0].lower()
-            inp = Input("command", command)
-        elif message.contact:
-            inp = Input("contact", message.contact.phone_number, message.contact.user_id)
-        elif message.text:
-            inp = Input("text", message.text)
-        else:
-            inp = Input("other")
-        await self._run(update, context, inp)
-
-    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Pass a button press to the engine and take the keyboard off the pressed message."""
-        query = update.callback_query
-        if query.message is None or query.message.chat.type != ChatType.PRIVATE:
-            await self.on_staff_button(update, context)
-            return
-        await query.answer()
-        await self._run(update, context, Input("choice", query.data or ""))
-        if query.message.reply_markup:
-            with contextlib.suppress(TelegramError):  # too old to edit: nothing is lost
-                await query.edit_message_reply_markup(reply_markup=None)
-
-    async def on_staff_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Confirm, Decline or Details on a booking in the staff group."""
-        query = update.callback_query
-        space, _sep, ref = (query.data or "").partition(":")
-        if space == "staff":
-            action, _sep, ref = ref.partition(":")
-            answer, outcome = self.engine.staff_action(
-                ref=ref,
-                action=action,
-                staff_user_id=query.from_user.id,
-                staff_name=query.from_user.full_name,
-            )
-            await query.answer(answer, show_alert=not (outcome.staff_edits or outcome.to_clients))
-            await self._deliver(context.bot, None, outcome)
-            return
-        if space != "details":
-            await query.answer()
-            return
-        answer, details = self.engine.staff_details(ref=ref, staff_user_id=query.from_user.id)
-        try:
-            for part in details:
-                await context.bot.send_message(query.from_user.id, part)
-        except Forbidden:  # they never opened a private chat with the bot
-            answer, details = self.t(self.staff_lang, "staff.open_private_chat"), []
-        if details:
-            self.engine.record_details_access(
-                ref=ref, staff_user_id=query.from_user.id, staff_name=query.from_user.full_name
-            )
-        await query.answer(answer, show_alert=not details)
-
-    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In the staff group, /agenda; elsewhere, say the intake happens in private."""
-        lang = pick_language(update.effective_user.language_code)
-        words = update.effective_message.text.split()
-        command = words[0][1:].split("@")[0].lower()
-        if command == "agenda" and update.effective_chat.id == self.staff_chat_id:
-            agenda = self.engine.agenda(words[1] if len(words) > 1 else "")
-            for part in split_message(agenda):
-                await update.effective_message.reply_text(part)
-            return
-        message = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
-        await update.effective_message.reply_text(self.t(lang, message, bot=context.bot.username))
-
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log the failure without personal data and tell the client kindly."""
-        error = context.error
-        log.error("update failed: %s", type(error).__name__, exc_info=error)
-        if isinstance(update, Update) and update.effective_chat:
-            if update.effective_chat.type != ChatType.PRIVATE:
-                return
-            lang = pick_language(update.effective_user and update.effective_user.language_code)
+    async def handle(self, update: Update) -> bool:
+        """Handle one update in one transaction; True once its outcome is stored for good."""
+        verdict = self._flood_verdict(update)
+        if verdict == "drop":
+            return True
+        failures = conflicts = 0
+        pause = 0.25
+        while True:
             try:
-                await context.bot.send_message(
-                    update.effective_chat.id, self.t(lang, "error.internal")
-                )
-            except TelegramError:
-                log.warning("could not tell the client about the failure")
+                with self.store.unit_of_work():
+                    if not self.store.claim_update(update.update_id):
+                        log.info("update delivered again: skipped")
+                        return True
+                    calls, events = self._apply(update, verdict)
+                    self._enqueue(calls)
+                break
+            except Conflict:  # another instance changed this client meanwhile: read it again
+                conflicts += 1
+                if conflicts < MAX_CONFLICTS:
+                    continue
+                error: Exception = Conflict()
+            except Unavailable as unavailable:
+                self.on_error()
+                log.warning("database unavailable (%s): the update waits", unavailable)
+                if self.telegram_redelivers or self.stopping:
+                    self.unstored = not self.telegram_redelivers
+                    return False
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30)
+                continue
+            except Exception as failure:
+                error = failure
+            failures += 1
+            self.on_error()
+            log.error("update failed (attempt %d of %d): %s", failures, ATTEMPTS, _where(error))
+            if failures >= ATTEMPTS:
+                return self._give_up(update, error)
+        for event in events:
+            self.on_event(event)
+        self.sender.wake()
+        return True
 
-    async def _run(self, update: Update, context: ContextTypes.DEFAULT_TYPE, inp: Input) -> None:
+    def _give_up(self, update: Update, error: Exception) -> bool:
+        """Record the update as failed (its id and the error's type) and tell the client once."""
+        chat, user = update.effective_chat, update.effective_user
+        try:
+            with self.store.unit_of_work():
+                self.store.record_failed_update(update.update_id, type(error).__name__)
+                if chat is not None and chat.type == ChatType.PRIVATE:
+                    lang = pick_language(user and user.language_code)
+                    calls = []
+                    if update.callback_query:
+                        calls.append(answer_call(chat.id, update.callback_query.id))
+                    calls += reply_calls(chat.id, Reply(self.t(lang, "error.internal")))
+                    self._enqueue(calls)
+        except Exception as failure:
+            log.error("could not record a failed update: %s", type(failure).__name__)
+            return False
+        self.sender.wake()
+        return True
+
+    def _enqueue(self, calls: list[Call]) -> None:
+        for call in calls:
+            self.store.enqueue(
+                chat_id=call.chat_id,
+                kind=call.kind,
+                payload=call.payload,
+                ref=call.ref,
+                priority=call.priority,
+            )
+
+    def _flood_verdict(self, update: Update) -> str:
+        """ "ok", "warn" (answer once to slow down) or "drop", per person and per group."""
         user, chat = update.effective_user, update.effective_chat
-        outcome = self.engine.handle(
+        if user is None:
+            return "ok"
+        verdicts = [self.flood.check(user.id)]
+        if chat is not None and chat.type != ChatType.PRIVATE and chat.id != self.staff_chat_id:
+            verdicts.append(self.flood.check(chat.id))  # a group of strangers, all together
+        if "drop" in verdicts:
+            return "drop"
+        return "warn" if "warn" in verdicts else "ok"
+
+    # What an update does, inside its transaction
+
+    def _apply(self, update: Update, verdict: str) -> tuple[list[Call], list[str]]:
+        user, chat, query = update.effective_user, update.effective_chat, update.callback_query
+        if user is None:
+            return [], []
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        if verdict == "warn":
+            calls = [answer_call(user.id, query.id)] if query else []
+            if private:
+                lang = pick_language(user.language_code)
+                calls += reply_calls(chat.id, Reply(self.t(lang, "flood.slow_down")))
+            return calls, []
+        if query is not None and not private:
+            return self._staff_button(query), []
+        if query is not None:
+            calls = [answer_call(chat.id, query.id)]
+            out = self._engine(update, Input("choice", query.data or ""))
+            calls += outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id)
+            if query.message.reply_markup:
+                calls.append(unmark_call(chat.id, query.message.message_id))
+            return calls, out.events
+        message = update.effective_message
+        if message is None or chat is None:
+            return [], []
+        if not private:
+            return self._group_command(update), []
+        out = self._engine(update, _input(message))
+        return outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id), out.events
+
+    def _engine(self, update: Update, inp: Input):
+        user = update.effective_user
+        return self.engine.handle(
             user_id=user.id,
-            chat_id=chat.id,
+            chat_id=update.effective_chat.id,
             inp=inp,
             language_hint=user.language_code,
             sender=f"@{user.username}" if user.username else user.full_name,
         )
-        await self._deliver(context.bot, chat.id, outcome)
 
-    async def _deliver(self, bot: Bot, chat_id: int | None, out: Outcome) -> None:
-        """Answer the chat at once; everything for others goes through the outbox."""
-        for event in out.events:
-            self.on_event(event)
-        for reply in out.replies:
-            await self._send(bot, chat_id, reply)
-        store = self.engine.store
-        for note in out.staff:
-            store.enqueue(
-                chat_id=self.staff_chat_id, ref=note.ref, payload=payload(note.text, note.buttons)
+    def _staff_button(self, query: CallbackQuery) -> list[Call]:
+        """Confirm, Decline or Details on a booking in the staff group."""
+        tapper = query.from_user.id  # the answer goes in their own queue, not the group's
+        space, _sep, ref = (query.data or "").partition(":")
+        if space == "staff":
+            action, _sep, ref = ref.partition(":")
+            answer, out = self.engine.staff_action(
+                ref=ref,
+                action=action,
+                staff_user_id=tapper,
+                staff_name=query.from_user.full_name,
             )
-        for edit in out.staff_edits:
-            store.enqueue(
-                chat_id=self.staff_chat_id,
-                kind="edit",
-                ref=edit.ref,
-                payload=payload(edit.text, edit.buttons),
-            )
-        for client_chat, reply in out.to_clients:
-            store.enqueue(chat_id=client_chat, payload=payload(reply.text, reply.buttons))
-        if out.staff or out.staff_edits or out.to_clients:
-            self.outbox.kick(bot)
+            alert = not (out.staff_edits or out.to_clients)
+            calls = [answer_call(tapper, query.id, answer, alert)]
+            return calls + outcome_calls(out, chat_id=None, staff_chat_id=self.staff_chat_id)
+        if space != "details":
+            return [answer_call(tapper, query.id)]
+        answer, details = self.engine.staff_details(ref=ref, staff_user_id=tapper)
+        if not details:
+            return [answer_call(tapper, query.id, answer, alert=True)]
+        access = self.engine.details_access(
+            ref=ref, staff_user_id=tapper, staff_name=query.from_user.full_name
+        )
+        # In their private chat, then the answer to the tap. If they never opened that chat,
+        # Telegram refuses the first message and the tap is answered with how to open it. The
+        # access is recorded (for the client's /mydata) only once the details were delivered.
+        calls = [Call(tapper, "send", {"text": part, "reply_markup": None}) for part in details]
+        calls[-1].payload["then_record_access"] = access
+        unopened = answer_call(
+            tapper, query.id, self.t(self.staff_lang, "staff.open_private_chat"), True
+        )
+        calls[0].payload["if_blocked"] = [_as_row(unopened)]
+        return [*calls, answer_call(tapper, query.id, answer)]
 
-    async def drain_outbox(self) -> None:
-        """The periodic round that retries what Telegram did not take yet."""
-        await self.outbox.drain(self.bot)
+    def _group_command(self, update: Update) -> list[Call]:
+        """In the staff group, /agenda; in any group, say the intake happens in private."""
+        message, chat = update.effective_message, update.effective_chat
+        if not message.text or not message.text.startswith("/"):
+            return []
+        lang = pick_language(update.effective_user.language_code)
+        words = message.text.split()
+        command = words[0][1:].split("@")[0].lower()
+        if command == "agenda" and chat.id == self.staff_chat_id:
+            agenda = self.engine.agenda(words[1] if len(words) > 1 else "")
+            return [
+                Call(chat.id, "send", {"text": part, "reply_markup": None})
+                for part in split_message(agenda)
+            ]
+        text = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
+        reply = {"text": self.t(lang, text, bot=self.bot_username), "reply_markup": None}
+        return [Call(chat.id, "send", reply)]
 
-    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
-        if reply.document and len(reply.text) <= CAPTION_LIMIT:  # one message, not two
-            name, content = reply.document
-            await bot.send_document(
-                chat_id,
-                InputFile(content, filename=name),
-                caption=reply.text,
-                reply_markup=_markup(reply),
-            )
-            return
-        await bot.send_message(chat_id, reply.text, reply_markup=_markup(reply))
-        if reply.document:
-            name, content = reply.document
-            await bot.send_document(chat_id, InputFile(content, filename=name))
+    # Jobs: each round one transaction, then the sender
+
+    async def nudge_idle(self) -> None:
+        """Remind, once, each client whose intake has waited `idle_for`."""
+        for user_id in self.store.idle_intakes(self.idle_for):
+            with self.store.unit_of_work():
+                if not self.store.claim_nudge(user_id, self.idle_for):
+                    continue  # another instance sent it, or the client came back meanwhile
+                nudge = self.engine.nudge(user_id)
+                if nudge:
+                    chat_id, out = nudge
+                    self._enqueue([c for r in out.replies for c in reply_calls(chat_id, r, LATER)])
+        self.sender.wake()
 
     async def send_reminders(self) -> None:
-        """Move each due reminder into the outbox, once; a restart neither loses nor repeats."""
-        store = self.engine.store
-        for reminder_id, booking, _hours in store.claim_due_reminders():
-            reply = self.engine.reminder(booking)
-            store.reminder_to_outbox(
-                reminder_id, chat_id=booking.chat_id, payload=payload(reply.text, reply.buttons)
-            )
-        await self.outbox.drain(self.bot)
+        """Queue each due reminder, once: marking it sent and queueing it are one transaction."""
+        with self.store.unit_of_work():
+            for booking in self.store.take_due_reminders():
+                self._enqueue(reply_calls(booking.chat_id, self.engine.reminder(booking), LATER))
+        self.sender.wake()
+
+    async def forget_quiet_clients(self) -> None:
+        self.flood.forget_idle()
+
+    async def drain_outbox(self) -> None:
+        """Send everything due now and wait for it."""
+        await self.sender.drain(self.bot)
+
+    def install(self, app: Application) -> None:
+        self.bot = app.bot
+        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_error_handler(self._on_ptb_error)
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.handle(update)
+
+    async def _on_ptb_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Only what `handle` did not catch: log where, never what."""
+        log.error("unexpected error: %s", _where(context.error))
+
+    async def started(self, app: Application, stop: asyncio.Event) -> asyncio.Task:
+        """Set the command menus and start the sender; the task ends after `stop`."""
+        self.bot_username = app.bot.username
+        for lang in LANGUAGES:
+            commands = [BotCommand(name, self.t(lang, msgid)) for name, msgid in COMMANDS.items()]
+            await app.bot.set_my_commands(commands, language_code=lang)
+        return asyncio.create_task(self.sender.run(app.bot, stop))
 
 
-def _inline(buttons: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
-    )
+def _input(message) -> Input:
+    """A private message as the engine's input: a command, a contact, text or other."""
+    if message.text and message.text.startswith("/"):
+        return Input("command", message.text.split()[0][1:].split("@")[0].lower())
+    if message.contact:
+        return Input("contact", message.contact.phone_number, message.contact.user_id)
+    if message.text:
+        return Input("text", message.text)
+    return Input("other")
 
 
-def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove:
-    if reply.buttons and not reply.contact_button:
-        return _inline(reply.buttons)
-    if reply.contact_button:
-        # A message has one keyboard: the other buttons (Back) become keys that send their label.
-        keys = [[KeyboardButton(button.label)] for row in reply.buttons for button in row]
-        return ReplyKeyboardMarkup(
-            [[KeyboardButton(reply.contact_button, request_contact=True)], *keys],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-    return ReplyKeyboardRemove()  # drops a contact keyboard once the phone is answered
+def _as_row(call: Call) -> dict:
+    return {"chat_id": call.chat_id, "kind": call.kind, "payload": call.payload}
+
+
+def _where(error: BaseException | None) -> str:
+    """An error's type and the line it came from: never its message, which may hold data."""
+    if error is None:
+        return "unknown"
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    last = frames[-1]
+    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno}"
 
 
 class _Application(Application):
@@ -311,9 +346,16 @@ def build_application(
     """The python-telegram-bot Application for polling, wired to the front."""
     polls = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
     app = application_builder(token, base_url, max_rate, polls).build()
-    # Ask for more updates only once those in hand are handled: under load one getUpdates then
-    # brings many updates instead of one each (measured in docs/benchmarks.md).
-    polls.wait_before = app.update_queue.join
+
+    async def confirm_only_what_is_stored() -> None:
+        # The next getUpdates confirms the updates in hand to Telegram: ask for it only once
+        # they are handled and committed. Under load one getUpdates then also brings many
+        # updates instead of one each (docs/benchmarks.md).
+        await app.update_queue.join()
+        if front.unstored:  # stopping while the database is away: let Telegram keep them
+            raise NetworkError("an update could not be stored: not confirming it")
+
+    polls.wait_before = confirm_only_what_is_stored
     front.install(app)
     return app
 
@@ -338,7 +380,7 @@ def application_builder(
 
 async def serve_polling(
     app: Application,
-    texts: Texts,
+    front: TelegramFront,
     stop: asyncio.Event,
     jobs: Sequence[tuple[float, Callable[[], Awaitable[object]]]] = (),
 ) -> None:
@@ -346,25 +388,25 @@ async def serve_polling(
 
     Each of `jobs` (every so many seconds, a coroutine function) runs at start and then again.
     """
-    housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
     async with app:
-        for lang in LANGUAGES:
-            commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
-            await app.bot.set_my_commands(commands, language_code=lang)
+        sender = await front.started(app, stop)
+        housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
         log.info("bot @%s is polling for updates", app.bot.username)
         await stop.wait()
+        front.stopping = True
         for task in housekeeping:
             task.cancel()
         await app.updater.stop()
         await app.stop()
+        await sender  # what the last updates queued goes out before the bot closes
 
 
 async def _every(period: float, job: Callable[[], Awaitable[object]]) -> None:
     while True:
         try:
             await job()
-        except Exception:  # a failed round is retried next time; the bot goes on
-            log.exception("housekeeping failed")
+        except Exception as error:  # a failed round is retried next time; the bot goes on
+            log.error("housekeeping failed: %s", _where(error))
         await asyncio.sleep(period)

@@ -26,24 +26,19 @@ def run_chat(
         store.add_org(code=DEMO_CODE, name="Demo organization")
         print(texts(lang, "terminal.demo", code=DEMO_CODE), file=stdout)
     print(texts(lang, "terminal.hint"), file=stdout)
-    buttons = _show(
-        engine.handle(
-            user_id=TERMINAL_USER,
-            chat_id=TERMINAL_USER,
-            inp=Input("command", "start"),
-            language_hint=lang,
-        ),
-        texts,
-        lang,
-        stdout,
-    )
+    buttons = _show(_turn(engine, Input("command", "start"), lang), texts, lang, stdout)
     for line in stdin:
-        inp = _read(line.strip(), buttons)
-        outcome = engine.handle(
-            user_id=TERMINAL_USER, chat_id=TERMINAL_USER, inp=inp, language_hint=lang
-        )
+        outcome = _turn(engine, _read(line.strip(), buttons), lang)
         buttons = _show(outcome, texts, lang, stdout)
     print(file=stdout)
+
+
+def _turn(engine: IntakeEngine, inp: Input, lang: str) -> Outcome:
+    """One input in one transaction, as in Telegram; the staff's part is printed, not sent."""
+    with engine.store.unit_of_work():
+        return engine.handle(
+            user_id=TERMINAL_USER, chat_id=TERMINAL_USER, inp=inp, language_hint=lang
+        )
 
 
 def _read(line: str, buttons: list[Button]) -> Input:

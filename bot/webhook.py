@@ -17,17 +17,15 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, SimpleUpdateProcessor
+from telegram.ext import Application
 
 from bot.cli import _until_signalled
 from bot.config import Settings
-from bot.telegram import ALLOWED_UPDATES, COMMANDS, TelegramFront, _every, application_builder
-from dialogs.i18n import LANGUAGES, Texts
-from storage import Store
+from bot.telegram import ALLOWED_UPDATES, TelegramFront, _every, application_builder
+from dialogs.i18n import Texts
+from storage import Store, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +44,12 @@ class Metrics:
         )
         self.errors = Counter(
             "intake_bot_update_errors",
-            "Errors raised while handling updates (the client was told their answers are safe)",
+            "Failed attempts to handle an update (retried; after three the client is told)",
             registry=self.registry,
         )
         self.seconds = Histogram(
             "intake_bot_update_seconds",
-            "Time to handle one update, from leaving the queue to the last reply",
+            "Time to handle one update, from its arrival to its commit",
             registry=self.registry,
         )
         self.intakes = Counter(
@@ -65,28 +63,6 @@ class Metrics:
     def count_event(self, event: str) -> None:
         self.intakes.labels(event.removeprefix("intake_")).inc()
 
-    async def count_error(self, _update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Count an error; the front's own error handler tells the client."""
-        self.errors.inc()
-
-
-class _TimedProcessor(SimpleUpdateProcessor):
-    """PTB's default processor (one update at a time, in order), timing each update."""
-
-    def __init__(self, metrics: Metrics):
-        super().__init__(max_concurrent_updates=1)
-        self.metrics = metrics
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
-        # Wrapping the whole of process_update times every update exactly, without a handler of
-        # ours that the front's handlers (or a stop in them) could skip.
-        started = time.perf_counter()
-        try:
-            await coroutine
-        finally:
-            self.metrics.seconds.observe(time.perf_counter() - started)
-            self.metrics.updates.inc()
-
 
 class _StoreGauges(Collector):
     """Gauges read from the database at each scrape."""
@@ -98,8 +74,8 @@ class _StoreGauges(Collector):
         up = GaugeMetricFamily("intake_bot_database_up", "1 if the database answered this scrape")
         try:
             counts = self.store.counts()
-        except SQLAlchemyError as error:
-            log.warning("metrics: database unavailable: %s", type(error).__name__)
+        except Unavailable as error:
+            log.warning("metrics: database unavailable: %s", error)
             up.add_metric([], 0)
             yield up
             return
@@ -124,24 +100,30 @@ class _StoreGauges(Collector):
 def build_webhook_application(
     front: TelegramFront, token: str, base_url: str | None, metrics: Metrics, max_rate: float = 30
 ) -> Application:
-    """The Application for webhook mode: no Updater, updates counted and timed."""
-    builder = application_builder(token, base_url, max_rate).updater(None)
-    builder = builder.concurrent_updates(_TimedProcessor(metrics))
-    app = builder.build()
+    """The Application for webhook mode: no Updater; the web route hands updates to the front."""
+    app = application_builder(token, base_url, max_rate).updater(None).build()
     front.install(app)
+    front.telegram_redelivers = True
     front.on_event = metrics.count_event
-    app.add_error_handler(metrics.count_error)
+    front.on_error = metrics.errors.inc
     return app
 
 
 def web_application(
-    app: Application, store: Store, metrics: Metrics, *, path: str, secret: str
+    app: Application,
+    front: TelegramFront,
+    store: Store,
+    metrics: Metrics,
+    *,
+    path: str,
+    secret: str,
 ) -> web.Application:
     """The routes: Telegram's POSTs at `path`, /healthz and /metrics."""
     expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
-        """Queue Telegram's update if the secret matches, and answer at once."""
+        """Handle Telegram's update if the secret matches; 200 only once it is committed, so
+        that Telegram delivers it again if this process dies first or cannot store it."""
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not secrets.compare_digest(given, expected):
             log.warning("refused a webhook request without the right secret")
@@ -151,8 +133,13 @@ def web_application(
         except Exception:  # not JSON, or not an update: whatever PTB cannot read
             log.warning("refused a webhook request that is not an update")
             return web.Response(status=400)
-        await app.update_queue.put(update)
-        return web.Response()
+        started = time.perf_counter()
+        try:
+            stored = await front.handle(update)
+        finally:
+            metrics.seconds.observe(time.perf_counter() - started)
+            metrics.updates.inc()
+        return web.Response() if stored else web.Response(status=503)
 
     async def healthz(_request: web.Request) -> web.Response:
         """200 when the database answers a query, else 503."""
@@ -173,13 +160,10 @@ def web_application(
 
 
 def _database_answers(store: Store) -> bool:
-    try:
-        with store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        log.warning("health check: database unavailable: %s", type(error).__name__)
-        return False
-    return True
+    if store.answers():
+        return True
+    log.warning("health check: database unavailable")
+    return False
 
 
 class StartError(Exception):
@@ -188,7 +172,7 @@ class StartError(Exception):
 
 async def serve_webhook(
     app: Application,
-    texts: Texts,
+    front: TelegramFront,
     store: Store,
     metrics: Metrics,
     settings: Settings,
@@ -201,6 +185,7 @@ async def serve_webhook(
     """
     routes = web_application(
         app,
+        front,
         store,
         metrics,
         path=settings.webhook_path,
@@ -209,9 +194,7 @@ async def serve_webhook(
     runner = web.AppRunner(routes, access_log=None, shutdown_timeout=5)
     housekeeping: list[asyncio.Task] = []
     async with app:
-        for lang in LANGUAGES:
-            commands = [BotCommand(name, texts(lang, msgid)) for name, msgid in COMMANDS.items()]
-            await app.bot.set_my_commands(commands, language_code=lang)
+        sender = await front.started(app, stop)
         await app.start()
         await runner.setup()
         try:
@@ -240,11 +223,14 @@ async def serve_webhook(
             )
             await stop.wait()
         finally:
+            stop.set()
+            front.stopping = True
             for task in housekeeping:
                 task.cancel()
             # The webhook stays registered: Telegram keeps new updates until we are back.
-            await runner.cleanup()  # stop accepting first: a refused update is delivered again
-            await app.stop()  # then finish every update already accepted
+            await runner.cleanup()  # stop accepting, and finish the requests in hand
+            await app.stop()
+            await sender  # what they queued goes out before the bot closes
 
 
 def run_webhook(
@@ -262,7 +248,7 @@ def run_webhook(
     try:
         asyncio.run(
             _until_signalled(
-                lambda stop: serve_webhook(app, texts, store, metrics, settings, stop, jobs)
+                lambda stop: serve_webhook(app, front, store, metrics, settings, stop, jobs)
             )
         )
     except StartError as error:

@@ -158,10 +158,11 @@ class IntakeEngine(RightsMixin, BookingMixin):
                         name=state.answers.get("name", unknown),
                         phone=state.answers.get("phone", unknown),
                         telegram=sender or unknown,
-                    )
+                    ),
+                    urgent=True,
                 )
             )
-            log.warning("urgent alert sent to the staff (%s)", risk)
+            log.warning("urgent alert queued for the staff (%s)", risk)
         state.urgent = state.urgent or risk
         return state
 

@@ -35,6 +35,7 @@ class StaffNote:
     text: str
     ref: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
+    urgent: bool = False  # a crisis alert: sent before any other staff message
 
 
 @dataclass(frozen=True)

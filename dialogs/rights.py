@@ -198,16 +198,17 @@ class RightsMixin:
         ]
         return self.t(staff, "staff.details_sent"), split_message("\n".join(lines))
 
-    def record_details_access(
+    def details_access(
         self: "IntakeEngine", *, ref: str, staff_user_id: int, staff_name: str
-    ) -> None:
+    ) -> dict | None:
+        """The record to keep (for the client's /mydata) once the details were delivered."""
         booking = self.store.booking(ref)
-        if booking and booking.user_id:
-            log.info("staff opened the details of booking %s", ref)
-            self.store.log_staff_access(
-                client_user_id=booking.user_id,
-                staff_user_id=staff_user_id,
-                staff_name=staff_name,
-                booking_ref=ref,
-                what="details",
-            )
+        if not booking or not booking.user_id:
+            return None
+        return {
+            "client_user_id": booking.user_id,
+            "staff_user_id": staff_user_id,
+            "staff_name": staff_name,
+            "booking_ref": ref,
+            "what": "details",
+        }

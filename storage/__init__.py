@@ -1,15 +1,18 @@
 """Models and queries: organizations, conversations, the scheduling store."""
 
 from storage.db import open_database
+from storage.errors import Conflict, Unavailable
 from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
 from storage.store import BookedSlot, BookingView, Store
 
 __all__ = [
     "BookedSlot",
     "BookingView",
+    "Conflict",
     "Schedule",
     "SlotTaken",
     "Store",
+    "Unavailable",
     "WeeklyHours",
     "open_database",
     "parse_weekly_hours",

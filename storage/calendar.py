@@ -16,12 +16,10 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from storage.db import claim
 from storage.models import (
     ACTIVE_STATUSES,
     Booking,
     Consultant,
-    OutboxMessage,
     Reminder,
     TimeOff,
     WaitlistEntry,
@@ -32,7 +30,6 @@ from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hour
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 HOLD_MINUTES = 10
 MOVABLE = ("pending", "confirmed", "declined")  # a declined booking can take another time
-REMINDER_LEASE = timedelta(minutes=5)  # a claimed reminder not marked sent by then is retried
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,9 @@ class CalendarMixin:
         self, *, name: str, telegram_user_id: int, languages: str, ways: str, hours: str
     ) -> ConsultantView:
         parse_weekly_hours(hours)
-        with Session(self.engine) as session:
+        if any(c.telegram_user_id == telegram_user_id for c in self.consultants(False)):
+            raise ValueError(f"a consultant with Telegram id {telegram_user_id} exists already")
+        with self._session() as session:
             row = Consultant(
                 name=name,
                 telegram_user_id=telegram_user_id,
@@ -135,11 +134,11 @@ class CalendarMixin:
                 hours=hours,
             )
             session.add(row)
-            session.commit()
+            session.flush()  # its id
             return _consultant(row)
 
     def consultants(self, active_only: bool = True) -> list[ConsultantView]:
-        with Session(self.engine) as session:
+        with self._session() as session:
             query = select(Consultant).order_by(Consultant.id)
             if active_only:
                 query = query.where(Consultant.active)
@@ -157,11 +156,10 @@ class CalendarMixin:
         return self._update_consultant(consultant_id, active=False)
 
     def _update_consultant(self, consultant_id: int, **values: object) -> bool:
-        with Session(self.engine) as session:
+        with self._session() as session:
             done = session.execute(
                 update(Consultant).where(Consultant.id == consultant_id).values(**values)
             ).rowcount
-            session.commit()
             return done == 1
 
     def add_time_off(
@@ -169,11 +167,10 @@ class CalendarMixin:
     ) -> None:
         if ends <= starts:
             raise ValueError("time off must end after it starts")
-        with Session(self.engine) as session:
+        with self._session() as session:
             session.add(
                 TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
             )
-            session.commit()
 
     def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
         """The calendars that can take a client who wants `way` in `lang`."""
@@ -233,7 +230,7 @@ class CalendarMixin:
         if self._seen is not None and (way, lang) in self._seen:
             return self._seen[way, lang]
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             calendars = self._calendars(session, way, lang)
             busy: dict[int, list[datetime]] = {}
             for consultant_id, start in session.exec(
@@ -266,7 +263,7 @@ class CalendarMixin:
         """Hold `start` for the client while they review the summary; return the hold's ref."""
         self._availability_changes()
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             # A client holds one slot at a time; lapsed holds of anyone give way.
             session.execute(
                 delete(Booking).where(
@@ -274,7 +271,6 @@ class CalendarMixin:
                     or_(Booking.user_id == user_id, Booking.expires_at <= now),
                 )
             )
-            session.commit()
         booking = self._insert(
             start=start,
             status="held",
@@ -319,7 +315,7 @@ class CalendarMixin:
             "expires_at": None,
             "created_at": self.clock(),
         }
-        with Session(self.engine) as session:
+        with self._session() as session:
             # Even a lapsed hold still standing is safe to keep: a newer hold of the same slot
             # would have deleted it, and the unique index guards the rest.
             kept = session.execute(
@@ -332,7 +328,6 @@ class CalendarMixin:
                 )
                 .values(status="pending", **fields)
             ).rowcount
-            session.commit()
         if kept:
             ref = hold_ref
         else:
@@ -351,7 +346,7 @@ class CalendarMixin:
     ) -> Booking:
         """Insert a booking on the first fitting calendar that has `start` free."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             calendars = self._calendars(session, way, lang)
         for calendar in calendars:
             session_length = timedelta(minutes=self.schedule.session_minutes)
@@ -368,14 +363,12 @@ class CalendarMixin:
                     status=status,
                     **fields,
                 )
-                with Session(self.engine) as session:
-                    session.add(row)
+                with self._session() as session:
                     try:
-                        session.commit()
-                        session.refresh(row)
+                        with session.begin_nested():  # a savepoint: the update goes on after
+                            session.add(row)
                         return row
                     except IntegrityError:
-                        session.rollback()
                         if self._slot_active(session, calendar.id, start):
                             break  # this calendar is taken: try the next one
         raise SlotTaken(start)
@@ -408,16 +401,15 @@ class CalendarMixin:
         }
         if action == "confirm" and consultant_id is not None:
             values["consultant_id"] = consultant_id  # the consultant who confirms takes it
-        with Session(self.engine) as session:
+        with self._session() as session:
             try:
-                done = session.execute(
-                    update(Booking)
-                    .where(Booking.ref == ref, Booking.status == "pending")
-                    .values(**values)
-                ).rowcount
-                session.commit()
+                with session.begin_nested():
+                    done = session.execute(
+                        update(Booking)
+                        .where(Booking.ref == ref, Booking.status == "pending")
+                        .values(**values)
+                    ).rowcount
             except IntegrityError:  # that consultant already has a booking at that time
-                session.rollback()
                 return "busy", self.booking(ref)
         if done and action == "decline":
             self._drop_reminders(ref)
@@ -427,7 +419,7 @@ class CalendarMixin:
     def cancel(self, *, ref: str, user_id: int) -> BookingView | None:
         """The client cancels: the slot is free at once; None if it was not theirs to cancel."""
         self._availability_changes()
-        with Session(self.engine) as session:
+        with self._session() as session:
             done = session.execute(
                 update(Booking)
                 .where(
@@ -437,7 +429,6 @@ class CalendarMixin:
                 )
                 .values(status="cancelled")
             ).rowcount
-            session.commit()
         if not done:
             return None
         self._drop_reminders(ref)
@@ -450,31 +441,30 @@ class CalendarMixin:
         if current is None or current.user_id != user_id or current.status not in MOVABLE:
             raise SlotTaken(start)
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             calendars = self._calendars(session, current.way, current.consult_lang)
         calendars.sort(key=lambda c: c.id != current.consultant_id)  # same consultant first
         for calendar in calendars:
             if not self.schedule.is_bookable(start, now, calendar.hours):
                 continue
-            with Session(self.engine) as session:
+            with self._session() as session:
                 try:
-                    moved = session.execute(
-                        update(Booking)
-                        .where(
-                            Booking.ref == ref,
-                            Booking.user_id == user_id,
-                            Booking.status.in_(MOVABLE),
-                        )
-                        .values(
-                            slot_start=start,
-                            consultant_id=calendar.id,
-                            status="pending",
-                            decided_by=None,
-                        )
-                    ).rowcount
-                    session.commit()
+                    with session.begin_nested():
+                        moved = session.execute(
+                            update(Booking)
+                            .where(
+                                Booking.ref == ref,
+                                Booking.user_id == user_id,
+                                Booking.status.in_(MOVABLE),
+                            )
+                            .values(
+                                slot_start=start,
+                                consultant_id=calendar.id,
+                                status="pending",
+                                decided_by=None,
+                            )
+                        ).rowcount
                 except IntegrityError:
-                    session.rollback()
                     continue
             if moved:
                 self._drop_reminders(ref)
@@ -491,7 +481,7 @@ class CalendarMixin:
         ]
 
     def client_bookings(self, user_id: int) -> list[BookingView]:
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(
                 select(Booking)
                 .where(Booking.user_id == user_id, Booking.status != "held")
@@ -502,7 +492,7 @@ class CalendarMixin:
     def agenda(self, day: date) -> list[BookingView]:
         """Pending and confirmed bookings on one local day, by consultant and time."""
         start = datetime.combine(day, datetime.min.time(), tzinfo=self.schedule.tz)
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(
                 select(Booking)
                 .where(
@@ -515,7 +505,7 @@ class CalendarMixin:
             return [self._view(row) for row in rows]
 
     def booking(self, ref: str) -> BookingView | None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.exec(select(Booking).where(Booking.ref == ref)).first()
             return self._view(row) if row else None
 
@@ -540,13 +530,12 @@ class CalendarMixin:
         )
 
     def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             session.execute(
                 update(Booking)
                 .where(Booking.ref == ref)
                 .values(staff_chat_id=chat_id, staff_message_id=message_id)
             )
-            session.commit()
 
     def join_waitlist(
         self,
@@ -558,7 +547,7 @@ class CalendarMixin:
         client_lang: str,
         contact: dict,
     ) -> None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             session.execute(delete(WaitlistEntry).where(WaitlistEntry.user_id == user_id))
             session.add(
                 WaitlistEntry(
@@ -570,13 +559,12 @@ class CalendarMixin:
                     answers=self._seal(contact),
                 )
             )
-            session.commit()
 
     # Reminders
 
     def _plan_reminders(self, ref: str) -> None:
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.exec(select(Booking).where(Booking.ref == ref)).one()
             for hours in self.reminder_hours:
                 due = row.slot_start - timedelta(hours=hours)
@@ -589,30 +577,31 @@ class CalendarMixin:
                             due_at=due,
                         )
                     )
-            session.commit()
 
     def _drop_reminders(self, ref: str) -> None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             booking_id = session.exec(select(Booking.id).where(Booking.ref == ref)).one()
             session.execute(
                 delete(Reminder).where(
                     Reminder.booking_id == booking_id, Reminder.sent_at.is_(None)
                 )
             )
-            session.commit()
 
-    def claim_due_reminders(self) -> list[tuple[int, BookingView, float]]:
-        """Reminders now due, each claimed by this process: (id, booking, hours before)."""
+    def take_due_reminders(self) -> list[BookingView]:
+        """The bookings whose reminder is due now, each reminder marked sent as it is taken.
+
+        Call it in a unit of work that also queues the messages: both are kept, or neither. Of
+        two instances taking the same reminder, the database lets one mark it.
+        """
         now = self.clock()
-        claimed = []
-        with Session(self.engine) as session:
+        taken = []
+        with self._session() as session:
             due = session.exec(
                 select(Reminder, Booking)
                 .join(Booking, Booking.id == Reminder.booking_id)
                 .where(
                     Reminder.due_at <= now,
                     Reminder.sent_at.is_(None),
-                    or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - REMINDER_LEASE),
                     Booking.status.in_(("pending", "confirmed")),
                     Booking.slot_start == Reminder.slot_start,  # not for a moved booking
                     Booking.slot_start > now,  # never after the fact
@@ -624,35 +613,18 @@ class CalendarMixin:
                 hours = nearest.get(reminder.booking_id, reminder.hours_before)
                 nearest[reminder.booking_id] = min(hours, reminder.hours_before)
             for reminder, booking in due:
-                if reminder.hours_before != nearest[reminder.booking_id]:
-                    session.execute(
-                        update(Reminder).where(Reminder.id == reminder.id).values(sent_at=now)
-                    )
-                    session.commit()
-                    continue
-                if claim(session, Reminder, reminder.id, now, REMINDER_LEASE):
-                    claimed.append((reminder.id, self._view(booking), reminder.hours_before))
-        return claimed
-
-    def reminder_to_outbox(self, reminder_id: int, *, chat_id: int, payload: dict) -> None:
-        """Queue the reminder's message and mark it sent, in one transaction."""
-        with Session(self.engine) as session:
-            session.add(
-                OutboxMessage(
-                    chat_id=chat_id,
-                    kind="send",
-                    payload=self._seal(payload),
-                    next_attempt_at=self.clock(),
-                    created_at=self.clock(),
-                )
-            )
-            session.execute(
-                update(Reminder).where(Reminder.id == reminder_id).values(sent_at=self.clock())
-            )
-            session.commit()
+                won = session.execute(
+                    update(Reminder)
+                    .where(Reminder.id == reminder.id, Reminder.sent_at.is_(None))
+                    .values(sent_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won and reminder.hours_before == nearest[reminder.booking_id]:
+                    taken.append(self._view(booking))
+        return taken
 
     def reminders_of(self, user_id: int) -> list[dict]:
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(
                 select(Reminder, Booking.ref)
                 .join(Booking, Booking.id == Reminder.booking_id)

@@ -2,11 +2,10 @@
 
 import sqlite3
 import time
-from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, event, or_, update
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from storage.migrate import upgrade_database
 
@@ -19,6 +18,7 @@ def open_database(url: str) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, hide_parameters=True)
         _ping_when_idle(engine)
@@ -52,6 +52,9 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLAlchemy, not the sqlite3 module, says BEGIN (see _sqlite_begin): the module's own
+    # handling skips it before a SELECT or a SAVEPOINT, which breaks one transaction per update.
+    dbapi_connection.isolation_level = None
     # WAL lets readers go on while a booking is written; busy_timeout makes writers queue.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")
@@ -59,6 +62,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # erased data does not linger in free pages
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for a unit of work: it takes the write lock before its first
+    read, so two processes never both read a client's state and then both write it."""
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def _switch_to_wal(cursor, attempts: int = 100) -> None:
@@ -72,22 +82,3 @@ def _switch_to_wal(cursor, attempts: int = 100) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05)
-
-
-def claim(session: Session, table: type, row_id: int, now: datetime, lease: timedelta) -> bool:
-    """Mark one unsent row of `table` as taken by this process, unless another holds it.
-
-    One conditional UPDATE: of processes racing for the row, exactly one sees a row changed. A
-    claim older than `lease` is taken as abandoned (its process died) and can be taken again.
-    """
-    won = session.execute(
-        update(table)
-        .where(
-            table.id == row_id,
-            table.sent_at.is_(None),
-            or_(table.claimed_at.is_(None), table.claimed_at < now - lease),
-        )
-        .values(claimed_at=now)
-    ).rowcount
-    session.commit()
-    return won == 1

@@ -83,7 +83,11 @@ def upgrade_database(engine: Engine) -> None:
             return  # the usual start: one cheap query, no lock, no Alembic
     from alembic import command
 
-    with engine.begin() as connection:
+    with engine.connect() as connection:
+        # SQLite: BEGIN IMMEDIATE (storage/db.py), the write lock taken now rather than at the
+        # first write; another process waits for it for up to busy_timeout.
+        connection.execution_options(sqlite_begin="IMMEDIATE")
+        connection.begin()
         _lock(connection)
         # Another process may have migrated while this one waited for the lock.
         before = current_revision(connection)
@@ -92,6 +96,7 @@ def upgrade_database(engine: Engine) -> None:
         if before is None and set(inspect(connection).get_table_names()) & set(INITIAL_TABLES):
             before = _adopt(connection)
         command.upgrade(alembic_config(connection), "head")
+        connection.commit()
     if before != head_revision():
         log.info("database schema upgraded from %s to %s", before or "none", head_revision())
 
@@ -100,10 +105,6 @@ def _lock(connection: Connection) -> None:
     """Let one process at a time migrate; the lock ends with the transaction."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    elif connection.dialect.name == "sqlite":
-        # SQLite's write lock, taken now rather than at the first write; another process
-        # waits for it for up to busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _adopt(connection: Connection) -> str:

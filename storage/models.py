@@ -27,6 +27,8 @@ class Conversation(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, index=True)
     active: bool = True  # an intake in progress (not finished, declined or cancelled)
     nudged_at: datetime | None = None  # when the one reminder to continue was sent
+    # Raised by every save: a save that finds another number lost a race with another instance.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 # A booking holds its slot while its status is one of these.
@@ -142,16 +144,24 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(primary_key=True, sa_type=BigInteger)
     handled_at: datetime = Field(default_factory=utcnow, index=True)
+    failed: str | None = Field(default=None, max_length=64)  # the error's type, never content
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message to the staff group or to a client, kept until Telegram has accepted it."""
+    """One Bot API call an update (or a job) caused, kept until Telegram has taken it.
+
+    Written in the same transaction as the change it reports; sent only after the commit.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(index=True, sa_type=BigInteger)
-    kind: str = Field(max_length=8)  # "send", or "edit" of the staff message of booking `ref`
+    kind: str = Field(max_length=8)  # bot/outbox.py: send, doc, edit, markup, answer
     ref: str | None = Field(default=None, max_length=16)  # booking whose staff message this is
-    payload: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON: text, buttons
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the call
+    priority: int = Field(default=2, sa_column_kwargs={"server_default": "2"})  # 0 goes first
+    origin: str | None = Field(default=None, max_length=32)  # the instance that wrote it
+    message_id: int | None = Field(default=None, sa_type=BigInteger)  # what Telegram gave back
+    claimed_by: str | None = Field(default=None, max_length=32)  # the instance sending it now
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
     claimed_at: datetime | None = None

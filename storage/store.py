@@ -1,16 +1,21 @@
 """The one door to the database: callers get plain data back, never sessions."""
 
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, update
+from sqlalchemy import Engine, delete, func, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from storage.calendar import BookedSlot, BookingView, CalendarMixin
 from storage.crypto import Cipher
+from storage.errors import Conflict, Unavailable
 from storage.models import (
     Booking,
     ConsentRecord,
@@ -24,7 +29,11 @@ from storage.models import (
 from storage.outbox import OutboxMixin
 from storage.schedule import Schedule
 
-__all__ = ["BookedSlot", "BookingView", "Org", "Store"]
+__all__ = ["BookedSlot", "BookingView", "Conflict", "Org", "Store", "Unavailable"]
+
+# In a unit of work, the version each client's conversation had when it was read (None: it did
+# not exist), kept in the session's `info`.
+_VERSIONS = "conversation_versions"
 
 
 def normalize_code(code: str) -> str:
@@ -59,6 +68,53 @@ class Store(CalendarMixin, OutboxMixin):
         self.cipher = cipher
         self.clock = clock
         self.reminder_hours = reminder_hours
+        self.instance = secrets.token_hex(6)  # this process, in the outbox rows it writes
+        self._unit: ContextVar[Session | None] = ContextVar(f"unit-{id(self)}", default=None)
+
+    # Transactions
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for everything within: it commits at the end or not at all.
+
+        Every Store method called inside joins it. On SQLite it takes the write lock first
+        (BEGIN IMMEDIATE); on PostgreSQL a client's conversation is read FOR UPDATE. A lost
+        race raises Conflict, a database that does not answer Unavailable: nothing was kept.
+        """
+        if self._unit.get() is not None:
+            raise RuntimeError("a unit of work is already open")
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                session.info[_VERSIONS] = {}
+                token = self._unit.set(session)
+                try:
+                    yield session
+                    session.commit()
+                finally:
+                    self._unit.reset(token)
+        except IntegrityError as error:  # e.g. two instances inserting one client's first state
+            raise Conflict() from error
+        except (OperationalError, InterfaceError) as error:
+            raise Unavailable(type(error.orig or error).__name__) from error
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """The open unit of work's session, or else a transaction of its own."""
+        current = self._unit.get()
+        if current is not None:
+            yield current
+            return
+        # Methods called within join it too: on SQLite a second transaction would wait for
+        # the first one's write lock.
+        with Session(self.engine, expire_on_commit=False) as session:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            token = self._unit.set(session)
+            try:
+                yield session
+                session.commit()
+            finally:
+                self._unit.reset(token)
 
     def _seal(self, data: dict) -> str:
         return self.cipher.encrypt(json.dumps(data, ensure_ascii=False))
@@ -72,32 +128,30 @@ class Store(CalendarMixin, OutboxMixin):
         code = normalize_code(code)
         if not code:
             raise ValueError("the code is empty")
-        with Session(self.engine) as session:
+        with self._session() as session:
             org = session.exec(select(Organization).where(Organization.code == code)).first()
             org = org or Organization(code=code, name=name)
             org.name, org.active = name, True
             session.add(org)
-            session.commit()
             return Org(org.code, org.name, org.active)
 
     def list_orgs(self) -> list[Org]:
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(select(Organization).order_by(Organization.code)).all()
             return [Org(o.code, o.name, o.active) for o in rows]
 
     def disable_org(self, code: str) -> bool:
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.exec(
                 select(Organization).where(Organization.code == normalize_code(code))
             ).first()
             if not row:
                 return False
             row.active = False
-            session.commit()
             return True
 
     def find_active_org(self, code: str) -> Org | None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.exec(
                 select(Organization).where(
                     Organization.code == normalize_code(code), Organization.active
@@ -107,19 +161,26 @@ class Store(CalendarMixin, OutboxMixin):
 
     # Conversations
 
-    # The three statements of every message: plain SQL statements, no ORM unit of work, which
-    # cost more CPU than the intake logic itself (docs/benchmarks.md).
+    # Plain SQL statements, no ORM unit of work, which cost more CPU than the intake logic
+    # itself (docs/benchmarks.md). In a unit of work the version read is checked at the save.
 
     def load_conversation(self, user_id: int) -> dict | None:
-        with self.engine.connect() as connection:
-            sealed = connection.execute(
-                select(Conversation.state).where(Conversation.user_id == user_id)
-            ).scalar()
-        return self._open(sealed) if sealed else None
+        query = select(Conversation.state, Conversation.version).where(
+            Conversation.user_id == user_id
+        )
+        with self._session() as session:
+            versions = session.info.get(_VERSIONS)  # None: not in a unit of work
+            if versions is not None:
+                query = query.with_for_update()  # PostgreSQL: the other instance waits here
+            row = session.execute(query).first()
+            if versions is not None:
+                versions[user_id] = row.version if row else None
+        return self._open(row.state) if row else None
 
     def save_conversation(
         self, *, user_id: int, chat_id: int, state: dict, active: bool = True
     ) -> None:
+        """Save a client's state; in a unit of work, only over the version it read."""
         values = {
             "chat_id": chat_id,
             "state": self._seal(state),
@@ -127,11 +188,45 @@ class Store(CalendarMixin, OutboxMixin):
             "active": active,
             "nudged_at": None,
         }
-        statement = self._upsert_into(Conversation).values(user_id=user_id, **values)
-        with self.engine.begin() as connection:
-            connection.execute(
-                statement.on_conflict_do_update(index_elements=["user_id"], set_=values)
-            )
+        with self._session() as session:
+            versions = session.info.get(_VERSIONS, {})
+            if user_id not in versions:  # not read in this transaction: last writer wins
+                statement = self._upsert_into(Conversation).values(user_id=user_id, **values)
+                session.execute(
+                    statement.on_conflict_do_update(index_elements=["user_id"], set_=values)
+                )
+                return
+            read = versions[user_id]
+            if read is None:  # there was none: exactly one transaction may create it
+                insert = self._upsert_into(Conversation).values(user_id=user_id, **values)
+                done = session.execute(
+                    insert.on_conflict_do_nothing().returning(Conversation.user_id)
+                ).first()
+            else:
+                done = session.execute(
+                    update(Conversation)
+                    .where(Conversation.user_id == user_id, Conversation.version == read)
+                    .values(version=read + 1, **values)
+                    .returning(Conversation.user_id)
+                ).first()
+            if done is None:
+                raise Conflict(user_id)
+            versions[user_id] = 0 if read is None else read + 1
+
+    def delete_conversation(self, user_id: int) -> None:
+        """Forget a client's state; in a unit of work, only the version it read."""
+        with self._session() as session:
+            versions = session.info.get(_VERSIONS, {})
+            statement = delete(Conversation).where(Conversation.user_id == user_id)
+            read = versions.get(user_id)
+            if read is not None:
+                statement = statement.where(Conversation.version == read)
+                if session.execute(statement).rowcount != 1:
+                    raise Conflict(user_id)
+            else:
+                session.execute(statement)
+            if user_id in versions:
+                versions[user_id] = None  # gone now: a later save in this transaction creates it
 
     def _upsert_into(self, table: type):
         """INSERT with ON CONFLICT, which SQLite and PostgreSQL spell alike."""
@@ -139,12 +234,12 @@ class Store(CalendarMixin, OutboxMixin):
         return dialect.insert(table)
 
     def conversation_chat(self, user_id: int) -> int:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return session.get(Conversation, user_id).chat_id
 
     def idle_intakes(self, idle_for: timedelta) -> list[int]:
         """Clients whose intake has waited `idle_for` without a reminder yet."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             return list(
                 session.exec(
                     select(Conversation.user_id).where(
@@ -157,7 +252,7 @@ class Store(CalendarMixin, OutboxMixin):
 
     def claim_nudge(self, user_id: int, idle_for: timedelta) -> bool:
         """Mark the reminder as sent; False if another process claimed it first."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             claimed = session.execute(
                 update(Conversation)
                 .where(
@@ -168,12 +263,26 @@ class Store(CalendarMixin, OutboxMixin):
                 )
                 .values(nudged_at=self.clock())
             ).rowcount
-            session.commit()
             return claimed == 1
+
+    def answers(self) -> bool:
+        """Whether the database answers a query now (the health check)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def counts(self) -> dict:
         """What /metrics reports from the database: intakes, bookings by status, outbox."""
-        with Session(self.engine) as session:
+        try:
+            return self._counts()
+        except SQLAlchemyError as error:
+            raise Unavailable(type(error).__name__) from error
+
+    def _counts(self) -> dict:
+        with self._session() as session:
             return {
                 "intakes_in_progress": session.exec(
                     select(func.count()).select_from(Conversation).where(Conversation.active)
@@ -187,32 +296,38 @@ class Store(CalendarMixin, OutboxMixin):
                 "outbox_backlog": self.outbox_backlog(),
             }
 
-    def first_delivery(self, update_id: int) -> bool:
-        """Record a Telegram update id; False when it was handled before (a redelivery)."""
+    def claim_update(self, update_id: int) -> bool:
+        """Record a Telegram update id; False when it was handled before (a redelivery).
+
+        In the update's own unit of work: if handling fails, the id is not kept either.
+        """
         statement = self._upsert_into(ProcessedUpdate).values(
             update_id=update_id, handled_at=self.clock()
         )
-        with self.engine.begin() as connection:
+        with self._session() as session:
             inserted = statement.on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
-            return connection.execute(inserted).first() is not None
+            return session.execute(inserted).first() is not None
 
-    def delete_conversation(self, user_id: int) -> None:
-        with Session(self.engine) as session:
-            session.execute(delete(Conversation).where(Conversation.user_id == user_id))
-            session.commit()
+    def record_failed_update(self, update_id: int, error: str) -> None:
+        """An update given up after repeated failures: its id and the error's type only."""
+        values = {"handled_at": self.clock(), "failed": error[:64]}
+        statement = self._upsert_into(ProcessedUpdate).values(update_id=update_id, **values)
+        with self._session() as session:
+            session.execute(
+                statement.on_conflict_do_update(index_elements=["update_id"], set_=values)
+            )
 
     # Consent and the client's rights
 
     def record_consent(self, *, user_id: int, version: str, lang: str, text_hash: str) -> None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             session.add(
                 ConsentRecord(user_id=user_id, version=version, lang=lang, text_hash=text_hash)
             )
-            session.commit()
 
     def consent_version(self, user_id: int) -> str | None:
         """The notice version of the client's latest consent, if any."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             row = session.exec(
                 select(ConsentRecord)
                 .where(ConsentRecord.user_id == user_id)
@@ -229,7 +344,7 @@ class Store(CalendarMixin, OutboxMixin):
         booking_ref: str,
         what: str,
     ) -> None:
-        with Session(self.engine) as session:
+        with self._session() as session:
             session.add(
                 StaffAccess(
                     client_user_id=client_user_id,
@@ -239,11 +354,10 @@ class Store(CalendarMixin, OutboxMixin):
                     what=what,
                 )
             )
-            session.commit()
 
     def export_client(self, user_id: int) -> dict:
         """Everything stored about one client, decrypted, as plain JSON-ready data."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             consents = session.exec(
                 select(ConsentRecord)
                 .where(ConsentRecord.user_id == user_id)
@@ -309,13 +423,12 @@ class Store(CalendarMixin, OutboxMixin):
 
     def correct_answer(self, *, user_id: int, key: str, value: object) -> list[BookingView]:
         """Change one answer in every booking of the client; return the active ones."""
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
             for row in rows:
                 answers = self._open(row.answers)
                 answers[key] = value
                 row.answers = self._seal(answers)
-            session.commit()
         return [b for b in self.client_bookings(user_id) if b.status in ("pending", "confirmed")]
 
     def erase_client(self, user_id: int) -> list[BookingView]:
@@ -327,7 +440,7 @@ class Store(CalendarMixin, OutboxMixin):
         """
         before = self.client_bookings(user_id)
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
             session.execute(delete(Reminder).where(Reminder.booking_id.in_([r.id for r in rows])))
             for row in rows:
@@ -335,20 +448,19 @@ class Store(CalendarMixin, OutboxMixin):
                     session.delete(row)
                 else:
                     _anonymize(row, cancel=row.slot_start > now)
+            self.delete_conversation(user_id)  # checks the version this update read
             for table, column in (
-                (Conversation, Conversation.user_id),
                 (ConsentRecord, ConsentRecord.user_id),
                 (StaffAccess, StaffAccess.client_user_id),
                 (WaitlistEntry, WaitlistEntry.user_id),
             ):
                 session.execute(delete(table).where(column == user_id))
-            session.commit()
         return before
 
     def purge(self, *, abandoned_after_days: int, keep_bookings_days: int) -> tuple[int, int]:
         """Retention: forget idle intakes, and anonymize bookings past the kept period."""
         now = self.clock()
-        with Session(self.engine) as session:
+        with self._session() as session:
             idle = session.execute(
                 delete(Conversation).where(
                     Conversation.updated_at < now - timedelta(days=abandoned_after_days)
@@ -366,7 +478,6 @@ class Store(CalendarMixin, OutboxMixin):
             session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))
             )
-            session.commit()
             self._forget_orphans(session)
             return idle, len(old)
 
@@ -377,19 +488,17 @@ class Store(CalendarMixin, OutboxMixin):
         )
         session.execute(delete(ConsentRecord).where(ConsentRecord.user_id.not_in(kept)))
         session.execute(delete(StaffAccess).where(StaffAccess.client_user_id.not_in(kept)))
-        session.commit()
 
     def rotate_key(self, new: Cipher) -> int:
         """Re-encrypt every sealed value under `new`'s current key; return how many."""
         count = 0
-        with Session(self.engine) as session:
+        with self._session() as session:
             for row in session.exec(select(Conversation)).all():
                 row.state = new.encrypt(self.cipher.decrypt(row.state))
                 count += 1
             for row in session.exec(select(Booking).where(Booking.user_id != 0)).all():
                 row.answers = new.encrypt(self.cipher.decrypt(row.answers))
                 count += 1
-            session.commit()
         self.cipher = new
         return count
 

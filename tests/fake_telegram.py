@@ -305,6 +305,10 @@ def _markup_equal(a: dict | None, b: dict | None) -> bool:
     return norm(a) == norm(b)
 
 
+def _chat_key(chat_id: Any) -> str:
+    return str(chat_id) if chat_id is not None else ""
+
+
 def _update_type(update: dict) -> str:
     return next((key for key in update if key != "update_id"), "")
 
@@ -377,7 +381,11 @@ class FakeTelegram:
         self._inflight = 0
         self._last_activity = time.monotonic()
         self._faults: dict[str, deque[ApiError]] = {}
+        self._tracked_calls = 0  # API calls other than getUpdates, for fail_call
+        self._call_faults: dict[int, ApiError] = {}
+        self._refused_chats: dict[str, ApiError] = {}
         self._apps: list[Any] = []
+        self._busy_checks: list[Any] = []
 
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -519,8 +527,28 @@ class FakeTelegram:
         return [q for q in self._callback_queries.values() if not q["answered"]]
 
     def heal(self) -> None:
-        """Forget every fault still queued by fail_next: Telegram is back."""
+        """Forget every fault still queued by fail_next, fail_call or refuse_chat: Telegram
+        is back."""
         self._faults.clear()
+        self._call_faults.clear()
+        self._refused_chats.clear()
+
+    def fail_call(
+        self, n: int, status: int, description: str = "", retry_after: int | None = None
+    ) -> None:
+        """Make the ``n``-th API call from now (1: the next; getUpdates not counted), whatever
+        its method, answer with that error."""
+        if not description:
+            description = _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}").format(
+                retry_after=retry_after
+            )
+        self._call_faults[self._tracked_calls + n] = ApiError(status, description, retry_after)
+
+    def refuse_chat(self, chat_id: int, description: str = "") -> None:
+        """Answer every call to ``chat_id`` with 403 (the bot was removed from the group)
+        until ``heal()``."""
+        text = description or "Forbidden: bot is not a member of the supergroup chat"
+        self._refused_chats[_chat_key(chat_id)] = ApiError(403, text)
 
     def fail_next(
         self,
@@ -612,8 +640,15 @@ class FakeTelegram:
         (handlers with ``block=False`` and ``app.create_task`` jobs are still not tracked)."""
         self._apps.append(application)
 
+    def watch_busy(self, busy: Any) -> None:
+        """Optional: "the bot has answered" also waits while ``busy()`` is true (e.g. a sender
+        that delivers after the update was handled)."""
+        self._busy_checks.append(busy)
+
     def _apps_busy(self) -> bool:
-        return any(getattr(app.update_queue, "_unfinished_tasks", 0) > 0 for app in self._apps)
+        return any(
+            getattr(app.update_queue, "_unfinished_tasks", 0) > 0 for app in self._apps
+        ) or any(busy() for busy in self._busy_checks)
 
     async def wait_idle(self, timeout: float | None = None) -> None:
         """Wait until every pushed update was handled and the bot went quiet."""
@@ -827,6 +862,14 @@ class FakeTelegram:
             faults = self._faults.get(method.lower())
             if faults:
                 return self._error_response(method, faults.popleft())
+            if tracked:
+                self._tracked_calls += 1
+                fault = self._call_faults.pop(self._tracked_calls, None)
+                if fault is not None:
+                    return self._error_response(method, fault)
+            refusal = self._refused_chats.get(_chat_key(params.get("chat_id")))
+            if refusal is not None:
+                return self._error_response(method, refusal)
             impl = self._methods.get(method.lower())
             if impl is None:
                 self.unknown_calls.append((method, params))

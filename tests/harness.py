@@ -42,10 +42,9 @@ async def running_bot(tg: FakeTelegram, db_url: str, **extra: object):
     front = TelegramFront(engine, texts, STAFF_CHAT, flood=flood)
     app = build_application(front, tg.token, tg.base_url)
     tg.watch(app)
+    tg.watch_busy(front.sender.busy)
     stop = asyncio.Event()
-    # The outbox round runs often here, so retried messages arrive within a test's patience.
-    jobs = [(0.2, front.drain_outbox)]
-    task = asyncio.create_task(serve_polling(app, texts, stop, jobs))
+    task = asyncio.create_task(serve_polling(app, front, stop))
     while not tg.calls_to("getUpdates"):
         await asyncio.sleep(0.01)
     try:

@@ -5,6 +5,7 @@ import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from icalendar import Calendar
 
 from dialogs.engine import IntakeEngine
@@ -203,38 +204,34 @@ def test_reminders_are_sent_once_and_never_for_cancelled_or_moved_bookings(engin
     moved = store.reschedule(ref=move.ref, user_id=23, start=new_start)
     day_before = keep.start - timedelta(hours=24)
     store.clock = lambda: day_before
-    due = store.claim_due_reminders()
-    assert [(b.ref, hours) for _id, b, hours in due] == [(keep.ref, 24)]
-    assert store.claim_due_reminders() == []  # claimed: no second process sends it too
-    store.reminder_to_outbox(due[0][0], chat_id=21, payload={"text": "x", "buttons": []})
-    reply = engine.reminder(due[0][1])
+    [due] = store.take_due_reminders()
+    assert due.ref == keep.ref
+    assert store.take_due_reminders() == []  # marked sent: no second process sends it too
+    reply = engine.reminder(due)
     assert "reminder" in reply.text and "Europe/Sofia" in reply.text
     an_hour_before = keep.start - timedelta(hours=1)
     store.clock = lambda: an_hour_before
-    assert [(b.ref, h) for _i, b, h in store.claim_due_reminders()] == [(keep.ref, 1)]
+    assert [b.ref for b in store.take_due_reminders()] == [keep.ref]
     at_new_time = moved.start - timedelta(hours=1)
     store.clock = lambda: at_new_time
-    refs = [(b.ref, h, b.start) for _i, b, h in store.claim_due_reminders()]
-    assert refs == [(move.ref, 1, moved.start)]  # the missed 24 h one is not sent late
+    refs = [(b.ref, b.start) for b in store.take_due_reminders()]
+    assert refs == [(move.ref, moved.start)]  # the missed 24 h one is not sent late
+    assert store.take_due_reminders() == []
 
 
-def test_a_claimed_reminder_not_marked_sent_is_retried_after_a_restart(engine, store):
+def test_a_reminder_taken_by_an_update_that_did_not_commit_is_taken_again(engine, store):
     who = EngineClient(engine, 31)
     who.answer_until_summary("en", day="day:2026-11-26", time="time:2026-11-26T10:00")
     who.press("book:confirm")
     [booking] = store.bookings_of(31)
     moment = booking.start - timedelta(hours=2)
     store.clock = lambda: moment
-    [(first_id, _b, _h)] = store.claim_due_reminders()  # then the process dies before sending
-    assert store.claim_due_reminders() == []
-    later = moment + timedelta(minutes=6)  # the claim's lease has run out
-    store.clock = lambda: later
-    [(again_id, _b, _h)] = store.claim_due_reminders()
-    assert again_id == first_id
-    store.reminder_to_outbox(again_id, chat_id=31, payload={"text": "x", "buttons": []})
-    much_later = later + timedelta(minutes=10)
-    store.clock = lambda: much_later
-    assert store.claim_due_reminders() == []
+    with pytest.raises(RuntimeError), store.unit_of_work():
+        assert [b.ref for b in store.take_due_reminders()] == [booking.ref]
+        raise RuntimeError("the process fails before its message is queued")
+    with store.unit_of_work():
+        assert [b.ref for b in store.take_due_reminders()] == [booking.ref]
+    assert store.take_due_reminders() == []
 
 
 def test_days_are_offered_a_week_at_a_time(client):
@@ -391,6 +388,7 @@ async def test_reminder_over_telegram_survives_a_restart_without_repeating(tg, d
         front.bot = _bot(tg)
         async with front.bot:
             await front.send_reminders()
+            await front.drain_outbox()
     reminders = [m for m in vera.messages if "reminder" in m.text]
     assert len(reminders) == 1 and booking.ref in reminders[0].text
 

@@ -107,6 +107,7 @@ async def test_idle_reminder_is_sent_over_telegram_once(tg, db_url):
             engine.store.clock = lambda: later
             await front.nudge_idle()
             await front.nudge_idle()
+            await front.drain_outbox()
         nudges = [m for m in eva.messages if "A while ago" in m.text]
         assert len(nudges) == 1
 

@@ -54,7 +54,7 @@ async def running_webhook(tg, db_url: str, port: int | None = None):
     app = build_webhook_application(front, tg.token, tg.base_url, metrics)
     tg.watch(app)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve_webhook(app, texts, store, metrics, settings, stop))
+    task = asyncio.create_task(serve_webhook(app, front, store, metrics, settings, stop))
     while not tg.calls_to("setWebhook"):
         if task.done():
             task.result()  # it failed to start: raise why
@@ -202,11 +202,21 @@ async def test_metrics_count_updates_errors_and_time_and_read_the_database(tg, d
         assert value(samples, "intake_bot_intakes_total", event="started") == 1
         assert value(samples, "intake_bot_outbox_backlog") == 0
 
-        tg.fail_next("sendMessage", 500)  # the reply fails; the client is told kindly instead
-        await ana.send("ACME")
+        tg.fail_next("sendMessage", 500)  # the reply fails once: the outbox sends it again
+        await ana.send("ACME", min_messages=1, timeout=15)
+        assert "first and last name" in ana.last().text
         _names, samples = await scrape(http, local)
-        assert value(samples, "intake_bot_update_errors_total") == 1
+        assert value(samples, "intake_bot_update_errors_total") == 0  # the update was fine
         assert value(samples, "intake_bot_updates_total") == 4
+
+        # A state this version cannot read: the update fails three times, then is let go.
+        state = store.load_conversation(8004) | {"step": "time", "answers": {"day": "garbled"}}
+        store.save_conversation(user_id=8004, chat_id=8004, state=state)
+        await ana.send("1")
+        assert "something went wrong" in ana.last().text
+        _names, samples = await scrape(http, local)
+        assert value(samples, "intake_bot_update_errors_total") == 3
+        assert value(samples, "intake_bot_updates_total") == 5
 
         # A booking row as the store keeps one; the gauge counts rows by status at each scrape.
         with Session(store.engine) as session:
