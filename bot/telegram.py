@@ -22,6 +22,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.effects import LATER, Call, answer_call, outcome_calls, reply_calls, unmark_call
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
+from dialogs.callbacks import unpack_action
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
 from dialogs.messages import Input, Reply, split_message
@@ -206,9 +207,8 @@ class TelegramFront:
     def _staff_button(self, query: CallbackQuery) -> list[Call]:
         """Confirm, Decline or Details on a booking in the staff group."""
         tapper = query.from_user.id  # the answer goes in their own queue, not the group's
-        space, _sep, ref = (query.data or "").partition(":")
+        space, action, ref = unpack_action(query.data)
         if space == "staff":
-            action, _sep, ref = ref.partition(":")
             answer, out = self.engine.staff_action(
                 ref=ref,
                 action=action,
@@ -220,6 +220,7 @@ class TelegramFront:
             return calls + outcome_calls(out, chat_id=None, staff_chat_id=self.staff_chat_id)
         if space != "details":
             return [answer_call(tapper, query.id)]
+        ref = action  # details:REF
         answer, details = self.engine.staff_details(ref=ref, staff_user_id=tapper)
         if not details:
             return [answer_call(tapper, query.id, answer, alert=True)]

@@ -2,7 +2,12 @@
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from dialogs.crisis import CrisisScreen
+    from dialogs.i18n import Texts
+    from storage import Store
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,17 @@ class IntakeConfig:
     abandoned_intake_days: int = 30
     booking_retention_days: int = 365
     crisis_contacts: tuple[str, ...] = ()  # shown with 112 when a message suggests acute risk
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every flow works with: the store (inside the update's transaction, when there is
+    one), the texts, the practice's settings and the crisis screen."""
+
+    store: "Store"
+    t: "Texts"
+    config: IntakeConfig
+    screen: "CrisisScreen"
 
 
 def rows(buttons: list[Button], columns: int) -> list[list[Button]]:

@@ -1,0 +1,66 @@
+"""Reading an answer: parsing it, a shared contact, and moving on to the next question."""
+
+from typing import Any
+
+from dialogs import screens
+from dialogs.i18n import _
+from dialogs.messages import (
+    Context,
+    Input,
+    Outcome,
+    Reply,
+    State,
+    Turn,
+)
+from dialogs.parsers import Invalid
+from dialogs.questions import (
+    BY_KEY,
+    Question,
+    next_key,
+)
+
+
+def parse(ctx: Context, state: State, question: Question, text: str, out: Outcome) -> Any:
+    """The parsed answer, or None after telling the client what is wrong with it."""
+    try:
+        value = question.parse(text)
+        if question.lookup == "org":
+            org = ctx.store.find_active_org(value)
+            if org is None:
+                raise Invalid(_("error.org_unknown"))
+            value = org.code
+        return value
+    except Invalid as invalid:
+        misses = state.misses[question.key] = state.misses.get(question.key, 0) + 1
+        message = ctx.t(state.lang, invalid.reason, **invalid.params)
+        if question.help and misses >= question.help_after_misses:
+            message += "\n\n" + ctx.t(
+                state.lang, question.help, contact=ctx.config.practice_contact
+            )
+        out.replies.append(Reply(message))
+        return None
+
+
+def own_phone(ctx: Context, state: State, inp: Input, turn: Turn) -> str | None:
+    """The number of a shared contact if it is the sender's own, else None (and why)."""
+    question = BY_KEY.get(state.correcting or state.step)
+    if question is None or not question.accepts_contact:
+        turn.out.replies.append(Reply(ctx.t(state.lang, "error.not_text")))
+    elif inp.contact_user_id != turn.user_id:
+        turn.out.replies.append(Reply(ctx.t(state.lang, "error.contact_not_own")))
+    else:
+        digits = inp.value.strip()
+        return digits if digits.startswith("+") else "+" + digits
+    return None
+
+
+def advance(ctx: Context, state: State, question: Question, out: Outcome) -> None:
+    if question.key == "day":
+        state.step = "time"
+    elif state.editing:
+        state.step, state.editing = "summary", False
+        out.replies.append(Reply(ctx.t(state.lang, "edit.saved")))
+    else:
+        state.step = next_key(question.key)
+    state.offer = []  # times offered instead of a lost one are for that moment only
+    screens.ask(ctx, state, out)

@@ -1,0 +1,353 @@
+"""The intake flow: language, consent, the questions, the summary and the booking, and the
+crisis guidance that can interrupt it."""
+
+import logging
+
+from dialogs import answers, render, screens, slots
+from dialogs.callbacks import unpack
+from dialogs.i18n import LANGUAGES, _
+from dialogs.messages import (
+    Context,
+    Input,
+    Outcome,
+    Reply,
+    StaffNote,
+    State,
+    Turn,
+)
+from dialogs.questions import (
+    BY_KEY,
+    CRISIS_LABELS,
+    Question,
+    previous_key,
+)
+from storage import SlotTaken
+
+log = logging.getLogger(__name__)
+
+
+def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str | None) -> State:
+    """Emergency guidance first, then ask whether to go on; alert the staff once."""
+    state = state or State(lang=turn.hint)
+    lang = state.lang
+    contacts = "".join(f"\n• {contact}" for contact in ctx.config.crisis_contacts)
+    guidance = ctx.t(
+        lang, "crisis.guidance", contacts=contacts, practice=ctx.config.practice_contact
+    )
+    turn.out.replies = [
+        Reply(guidance),
+        screens.yes_no(
+            ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
+        ),
+    ]
+    if state.urgent is None:
+        staff = ctx.config.staff_lang
+        unknown = ctx.t(staff, "crisis.not_given")
+        turn.out.staff.append(
+            StaffNote(
+                ctx.t(
+                    staff,
+                    "staff.urgent_alert",
+                    category=ctx.t(staff, CRISIS_LABELS[risk]),
+                    name=state.answers.get("name", unknown),
+                    phone=state.answers.get("phone", unknown),
+                    telegram=sender or unknown,
+                ),
+                urgent=True,
+            )
+        )
+        log.warning("urgent alert queued for the staff (%s)", risk)
+    state.urgent = state.urgent or risk
+    return state
+
+
+def crisis_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
+    """After the guidance: go on with the intake, or pause."""
+    lang = state.lang if state else turn.hint
+    if unpack(data)[1] == "yes" and state is not None:
+        if state.step == "done":
+            return begin(ctx, state, turn, None)
+        screens.ask(ctx, state, turn.out)
+    else:
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.paused")))
+    return state
+
+
+def begin(ctx: Context, state: State | None, turn: Turn, inp: Input | None) -> State:
+    """Start a new intake: greet and ask for the interface language."""
+    lang = state.lang if state else turn.hint
+    turn.out.events.append("intake_started")
+    space, value = unpack(inp.value) if inp is not None and inp.kind == "choice" else ("", "")
+    if space == "lang":
+        return set_language(ctx, State(lang=lang), value, turn)
+    upcoming = ctx.store.bookings_of(turn.user_id)
+    if upcoming:
+        first = upcoming[0]
+        text = ctx.t(lang, "done.already_booked", when=ctx.t.when(first.start, lang), ref=first.ref)
+        turn.out.replies.append(Reply(text))
+    turn.out.replies.append(screens.language_question(ctx, lang, greeting=True))
+    return State(lang=lang)
+
+
+def choice(ctx: Context, state: State, data: str, turn: Turn) -> State | None:
+    out = turn.out
+    space, value = unpack(data)
+    lang = state.lang
+    if space == "lang" and value in LANGUAGES:
+        return set_language(ctx, state, value, turn)
+    if space == "cancel" and state.pending == "cancel":
+        state.pending = None
+        if value == "yes":
+            out.replies.append(Reply(ctx.t(lang, "cancel.done")))
+            return None
+        screens.ask(ctx, state, out)
+        return state
+    if space == "age" and state.pending == "age":
+        state.pending = None
+        if value == "yes":
+            out.replies.append(Reply(ctx.t(lang, "age.adults_only")))
+            return None
+        screens.ask(ctx, state, out)
+        return state
+    if space == "consent" and state.step == "consent":
+        return consent(ctx, state, value, turn)
+    if state.step == "summary" and space == "edit" and value in BY_KEY:
+        question = BY_KEY[value]
+        state.step, state.editing = question.edit_from or question.key, True
+        screens.ask(ctx, state, out)
+        return state
+    if state.step == "summary" and data == "book:confirm":
+        return book(ctx, state, turn)
+    question = BY_KEY.get(state.step)
+    if question and space == question.key:
+        return answer_choice(ctx, state, question, value, turn)
+    if question and space == "skip" and value == question.key and question.optional:
+        return skip(ctx, state, question, out)
+    if question and space == "back" and value == question.key:
+        return back(ctx, state, question, out)
+    if state.step == "day" and space == "week" and value.lstrip("-").isdigit():
+        state.week = int(value)
+        screens.ask(ctx, state, out)
+        return state
+    if state.step == "day" and data == "waitlist:join" and not state.rescheduling:
+        return join_waitlist(ctx, state, turn)
+    out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
+    screens.ask(ctx, state, out)
+    return state
+
+
+def set_language(ctx: Context, state: State, lang: str, turn: Turn) -> State:
+    state.lang = lang
+    if state.step == "language":
+        version = ctx.t.notice_version()
+        if ctx.store.consent_version(turn.user_id) == version:
+            state.step, state.consent_version = "org", version  # agreed to this notice before
+        else:
+            state.step = "consent"
+    screens.ask(ctx, state, turn.out)
+    return state
+
+
+def back(ctx: Context, state: State, question: Question, out: Outcome) -> State:
+    """Return to the previous question; every answer given so far is kept."""
+    state.step = previous_key(question.key) or question.key
+    state.offer = []
+    screens.ask(ctx, state, out)
+    return state
+
+
+def skip(ctx: Context, state: State, question: Question, out: Outcome) -> State:
+    state.answers.pop(question.key, None)
+    answers.advance(ctx, state, question, out)
+    return state
+
+
+def renew_consent_if_changed(ctx: Context, state: State, turn: Turn) -> None:
+    """A client who agreed to an older notice reads the new one and agrees again."""
+    if state.consent_version != ctx.t.notice_version():
+        state.resume, state.step = state.step, "consent"
+        turn.out.replies.append(Reply(ctx.t(state.lang, "consent.renewed")))
+
+
+def consent(ctx: Context, state: State, value: str, turn: Turn) -> State | None:
+    out = turn.out
+    if value == "yes":
+        version = ctx.t.notice_version()
+        ctx.store.record_consent(
+            user_id=turn.user_id,
+            version=version,
+            lang=state.lang,
+            text_hash=ctx.t.digest(screens.consent_text(ctx, state.lang)),
+        )
+        state.consent_version = version
+        state.step, state.resume = state.resume or "org", None
+        out.replies.append(Reply(ctx.t(state.lang, "consent.thanks")))
+        screens.ask(ctx, state, out)
+        return state
+    if value == "full":
+        out.replies.append(Reply(screens.privacy_notice(ctx, state.lang)))
+        screens.ask(ctx, state, out)
+        return state
+    # Declined: nothing personal is kept, and the saved state is dropped too.
+    out.replies.append(Reply(ctx.t(state.lang, "consent.declined")))
+    return None
+
+
+def answer_choice(ctx: Context, state: State, question: Question, value: str, turn: Turn) -> State:
+    out = turn.out
+    if question.key == "time" and value == "back":
+        state.offer, state.step = [], "day"
+        screens.ask(ctx, state, out)
+        return state
+    if value not in {button_id for button_id, _label in screens.offered(ctx, state, question)}:
+        reason = (
+            _("error.slot_gone")
+            if question.options in ("days", "times")
+            else _("error.stale_button")
+        )
+        out.replies.append(Reply(ctx.t(state.lang, reason)))
+        if question.key == "time" and not screens.offered(ctx, state, question):
+            state.step = "day"
+        screens.ask(ctx, state, out)
+        return state
+    if question.key == "time":
+        return slots.take(ctx, state, question, value, turn)
+    state.answers[question.key] = value
+    state.misses.pop(question.key, None)
+    answers.advance(ctx, state, question, turn.out)
+    return state
+
+
+def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
+    out = turn.out
+    lang = state.lang
+    state.pending = None  # typing instead of answering yes/no goes on with the question
+    if state.step == "language":
+        picked = screens.match(
+            text, [(code, ctx.t.language_name(code, code)) for code in LANGUAGES]
+        )
+        if picked:
+            return set_language(ctx, state, picked, turn)
+        screens.ask(ctx, state, out)
+        return state
+    if state.step == "consent":
+        labels = [("yes", ctx.t(lang, "consent.agree")), ("no", ctx.t(lang, "consent.no"))]
+        picked = screens.match(text, labels)
+        if picked:
+            return consent(ctx, state, picked, turn)
+        out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
+        screens.ask(ctx, state, out)
+        return state
+    question = BY_KEY.get(state.step)
+    if question is None:  # the summary
+        out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
+        screens.ask(ctx, state, out)
+        return state
+    if question.optional and screens.match(text, [("skip", ctx.t(lang, "button.skip"))]):
+        return skip(ctx, state, question, out)
+    if screens.offers_back(ctx, state, question) and screens.match(
+        text, [("back", ctx.t(lang, "button.back"))]
+    ):  # the Back key of a reply keyboard arrives as text
+        return back(ctx, state, question, out)
+    if question.parse is None:
+        picked = screens.match(text, screens.offered(ctx, state, question))
+        if picked:
+            return answer_choice(ctx, state, question, picked, turn)
+        out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
+        screens.ask(ctx, state, out)
+        return state
+    value = answers.parse(ctx, state, question, text, out)
+    if value is None:
+        screens.ask(ctx, state, out, progress=False)
+        return state
+    if question.stop_below is not None and value < question.stop_below:
+        state.pending = "age"
+        out.replies.append(
+            screens.yes_no(
+                ctx, lang, _("age.confirm_under"), "age", _("age.yes"), _("age.no"), age=value
+            )
+        )
+        return state
+    state.answers[question.key] = value
+    state.misses.pop(question.key, None)
+    if question.saved:
+        out.replies.append(Reply(ctx.t(lang, question.saved, value=value)))
+    answers.advance(ctx, state, question, out)
+    return state
+
+
+def contact(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
+    phone = answers.own_phone(ctx, state, inp, turn)
+    if phone is not None:
+        return text(ctx, state, phone, turn)
+    screens.ask(ctx, state, turn.out)
+    return state
+
+
+def book(ctx: Context, state: State, turn: Turn) -> State:
+    out = turn.out
+    lang, answers = state.lang, state.answers
+    start = screens.parse_slot(answers["time"], ctx.store)
+    try:
+        booked = ctx.store.book(
+            hold_ref=state.hold_ref,
+            start=start,
+            user_id=turn.user_id,
+            chat_id=turn.chat_id,
+            org_code=answers["org"],
+            way=answers["way"],
+            consult_lang=answers["consult_lang"],
+            client_lang=lang,
+            answers=answers,
+            urgent=state.urgent,
+        )
+    except SlotTaken:
+        return slots.lost(ctx, state, start, out)
+    log.info("booking %s made", booked.ref)
+    out.events.append("intake_completed")
+    booking = ctx.store.booking(booked.ref)
+    confirmation = ctx.t(
+        lang,
+        "book.confirmed",
+        when=ctx.t.when(booked.start, lang),
+        ref=booked.ref,
+        way=render.way_name(ctx, booking.way, lang),
+        contact=ctx.config.practice_contact,
+    )
+    out.replies.append(Reply(confirmation, document=render.calendar_file(ctx, booking)))
+    out.staff.append(render.staff_note(ctx, booking))
+    return State(
+        lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
+    )
+
+
+def join_waitlist(ctx: Context, state: State, turn: Turn) -> State:
+    answers = state.answers
+    contact = {key: answers[key] for key in ("name", "phone", "email") if key in answers}
+    ctx.store.join_waitlist(
+        user_id=turn.user_id,
+        chat_id=turn.chat_id,
+        way=answers.get("way", ""),
+        consult_lang=answers.get("consult_lang", ""),
+        client_lang=state.lang,
+        contact=contact,
+    )
+    staff = ctx.config.staff_lang
+    unknown = ctx.t(staff, "crisis.not_given")
+    turn.out.staff.append(
+        StaffNote(
+            ctx.t(
+                staff,
+                "staff.waitlist",
+                name=contact.get("name", unknown),
+                phone=contact.get("phone", unknown),
+                email=contact.get("email", unknown),
+                way=render.way_name(ctx, answers.get("way", "video"), staff),
+                consult_lang=ctx.t.language_name(
+                    answers.get("consult_lang", staff), staff, title=False
+                ),
+            )
+        )
+    )
+    turn.out.replies.append(Reply(ctx.t(state.lang, "waitlist.joined")))
+    return state

@@ -1,0 +1,91 @@
+"""/mybooking: a client's upcoming bookings, to move or cancel."""
+
+import logging
+
+from dialogs import render, screens
+from dialogs.callbacks import pack, unpack_action
+from dialogs.messages import (
+    Button,
+    Context,
+    Reply,
+    State,
+    Turn,
+)
+from dialogs.render import CLIENT_STATUS
+
+log = logging.getLogger(__name__)
+
+
+def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
+    lang = state.lang if state else turn.hint
+    upcoming = ctx.store.bookings_of(turn.user_id)
+    if not upcoming:
+        turn.out.replies.append(Reply(ctx.t(lang, "mybooking.none")))
+        return state
+    for booking in upcoming:
+        text = ctx.t(
+            lang,
+            "mybooking.line",
+            ref=booking.ref,
+            when=ctx.t.when(booking.start, lang),
+            way=render.way_name(ctx, booking.way, lang),
+            status=ctx.t(lang, CLIENT_STATUS[booking.status]),
+        )
+        turn.out.replies.append(
+            Reply(
+                text,
+                [
+                    [
+                        Button(
+                            pack("mybooking", "move", booking.ref), ctx.t(lang, "mybooking.move")
+                        ),
+                        Button(
+                            pack("mybooking", "cancel", booking.ref),
+                            ctx.t(lang, "mybooking.cancel"),
+                        ),
+                    ]
+                ],
+            )
+        )
+    return state
+
+
+def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
+    lang = state.lang if state else turn.hint
+    _space, action, ref = unpack_action(data)
+    booking = ctx.store.booking(ref)
+    if booking is None or booking.user_id != turn.user_id:
+        turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
+        return state
+    if action == "cancel":
+        turn.out.replies.append(
+            Reply(
+                ctx.t(lang, "mybooking.cancel_confirm", when=ctx.t.when(booking.start, lang)),
+                [
+                    [
+                        Button(
+                            pack("mybooking", "cancelyes", ref), ctx.t(lang, "mybooking.cancel_yes")
+                        ),
+                        Button(pack("mybooking", "keep", ref), ctx.t(lang, "mybooking.keep")),
+                    ]
+                ],
+            )
+        )
+    elif action == "cancelyes":
+        cancelled = ctx.store.cancel(ref=ref, user_id=turn.user_id)
+        if cancelled is None:
+            turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
+        else:
+            log.info("booking %s cancelled by the client", ref)
+            turn.out.replies.append(Reply(ctx.t(lang, "mybooking.cancelled")))
+            turn.out.staff_edits += render.staff_edit(ctx, cancelled)
+    elif action == "keep":
+        turn.out.replies.append(Reply(ctx.t(lang, "mybooking.kept")))
+    elif action == "move" and booking.status in ("pending", "confirmed", "declined"):
+        state = state or State(lang=lang, step="done")
+        state.rescheduling, state.resume, state.week = ref, state.step, 0
+        state.step = "day"
+        screens.ask(ctx, state, turn.out)
+    else:
+        turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
+    return state

@@ -1,0 +1,166 @@
+"""A booking as people read it: the staff notice, the reminder, the agenda, the .ics file."""
+
+import functools
+from datetime import date, timedelta, tzinfo
+
+from icalendar import Calendar, Event, Timezone
+
+from dialogs.callbacks import pack
+from dialogs.i18n import _
+from dialogs.messages import (
+    Button,
+    Context,
+    Reply,
+    StaffEdit,
+    StaffNote,
+)
+from dialogs.questions import (
+    CRISIS_LABELS,
+    WAY_LABELS,
+)
+from storage import BookingView
+
+STATUS_LINES = {
+    "pending": _("staff.status.pending"),
+    "confirmed": _("staff.status.confirmed"),
+    "declined": _("staff.status.declined"),
+    "cancelled": _("staff.status.cancelled"),
+}
+CLIENT_STATUS = {
+    "pending": _("status.pending"),
+    "confirmed": _("status.confirmed"),
+    "declined": _("status.declined"),
+    "cancelled": _("status.cancelled"),
+}
+
+
+def staff_text(ctx: Context, booking: BookingView) -> str:
+    """The staff-group notice of a booking: contact details, never free-text answers."""
+    staff = ctx.config.staff_lang
+    answers = booking.answers
+    org = ctx.store.find_active_org(booking.org_code)
+    flag = ""
+    if booking.urgent:
+        category = ctx.t(staff, CRISIS_LABELS[booking.urgent])
+        flag = ctx.t(staff, "staff.urgent_flag", category=category) + "\n\n"
+    body = ctx.t(
+        staff,
+        "staff.new_booking",
+        ref=booking.ref,
+        when=ctx.t.when(booking.start, staff),
+        way=way_name(ctx, booking.way, staff),
+        consult_lang=ctx.t.language_name(booking.consult_lang, staff, title=False),
+        org=f"{org.name} ({org.code})" if org else booking.org_code,
+        name=answers.get("name", ""),
+        phone=answers.get("phone", ""),
+        email=answers.get("email", ""),
+    )
+    status = ctx.t(staff, STATUS_LINES[booking.status], who=booking.decided_by or "")
+    return f"{flag}{body}\n\n{status}"
+
+
+def staff_buttons(ctx: Context, booking: BookingView) -> list[list[Button]]:
+    staff = ctx.config.staff_lang
+    details = [Button(pack("details", booking.ref), ctx.t(staff, "staff.details_button"))]
+    if booking.status == "pending":
+        return [
+            [
+                Button(pack("staff", "confirm", booking.ref), ctx.t(staff, "staff.confirm")),
+                Button(pack("staff", "decline", booking.ref), ctx.t(staff, "staff.decline")),
+            ],
+            details,
+        ]
+    return [details] if booking.status == "confirmed" else []
+
+
+def staff_note(ctx: Context, booking: BookingView) -> StaffNote:
+    return StaffNote(staff_text(ctx, booking), booking.ref, staff_buttons(ctx, booking))
+
+
+def staff_edit(ctx: Context, booking: BookingView) -> list[StaffEdit]:
+    return [StaffEdit(booking.ref, staff_text(ctx, booking), staff_buttons(ctx, booking))]
+
+
+def reminder(ctx: Context, booking: BookingView) -> Reply:
+    lang = booking.client_lang
+    return Reply(
+        ctx.t(
+            lang,
+            "reminder.text",
+            when=ctx.t.when(booking.start, lang),
+            way=way_name(ctx, booking.way, lang),
+            ref=booking.ref,
+            zone=ctx.store.schedule.tz.key,
+        )
+    )
+
+
+def way_name(ctx: Context, way: str, lang: str) -> str:
+    """How a way of consulting reads in `lang` ("video call"); an unknown one as it is."""
+    return ctx.t(lang, WAY_LABELS.get(way, way))
+
+
+def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
+    """An .ics event in the practice's time zone, for the client's own calendar."""
+    lang = booking.client_lang
+    calendar = Calendar()
+    calendar.add("prodid", "-//intake-bot//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"{booking.ref}@intake-bot")
+    event.add("summary", ctx.t(lang, "ics.summary", practice=ctx.config.practice_name))
+    event.add("dtstart", booking.start)
+    event.add("dtend", booking.start + timedelta(minutes=ctx.store.schedule.session_minutes))
+    event.add("dtstamp", ctx.store.clock())
+    event.add(
+        "description",
+        ctx.t(
+            lang,
+            "ics.description",
+            way=way_name(ctx, booking.way, lang),
+            ref=booking.ref,
+            contact=ctx.config.practice_contact,
+        ),
+    )
+    calendar.add_component(event)
+    calendar.add_component(vtimezone(ctx.store.schedule.tz, booking.start.year))
+    return f"consultation-{booking.ref}.ics", calendar.to_ical()
+
+
+def agenda(ctx: Context, argument: str) -> str:
+    """/agenda [YYYY-MM-DD]: today and tomorrow, or one day, per consultant."""
+    staff = ctx.config.staff_lang
+    today = ctx.store.clock().astimezone(ctx.store.schedule.tz).date()
+    try:
+        days = [date.fromisoformat(argument)] if argument else [today, today + timedelta(1)]
+    except ValueError:
+        return ctx.t(staff, "agenda.usage")
+    names = {c.id: c.name for c in ctx.store.consultants(active_only=False)}
+    team = ctx.t(staff, "agenda.team")
+    lines = []
+    for day in days:
+        lines.append(ctx.t.long_day(day, staff).capitalize())
+        bookings = ctx.store.agenda(day)
+        if not bookings:
+            lines.append(ctx.t(staff, "agenda.empty"))
+        current = None
+        for booking in bookings:
+            if booking.consultant_id != current:
+                current = booking.consultant_id
+                lines.append(f"  {names.get(current) or team}:")
+            status = ctx.t(staff, CLIENT_STATUS[booking.status])
+            lines.append(
+                f"    {ctx.t.clock(booking.start, staff)} {booking.ref} "
+                f"{booking.answers.get('name', '—')} "
+                f"({way_name(ctx, booking.way, staff)}, "
+                f"{booking.consult_lang}) · {status}"
+            )
+        lines.append("")
+    return "\n".join(lines).strip()
+
+
+@functools.cache
+def vtimezone(zone: tzinfo, year: int) -> Timezone:
+    """The zone's rules from that year for two years: enough for any booking, and built once
+    (the whole 1970-2038 table took longer than the rest of a booking)."""
+    return Timezone.from_tzinfo(zone, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1))

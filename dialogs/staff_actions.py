@@ -1,0 +1,61 @@
+"""What the staff do in their group: Confirm and Decline a booking, and who may."""
+
+import logging
+
+from dialogs import render
+from dialogs.callbacks import pack
+from dialogs.messages import (
+    Button,
+    Context,
+    Outcome,
+    Reply,
+)
+from dialogs.render import STATUS_LINES
+
+log = logging.getLogger(__name__)
+
+
+def is_staff(ctx: Context, telegram_user_id: int) -> bool:
+    """Consultants and the ids in STAFF_USER_IDS may act on bookings and open details."""
+    return telegram_user_id in ctx.config.staff_ids or (
+        ctx.store.consultant_by_telegram(telegram_user_id) is not None
+    )
+
+
+def staff_action(
+    ctx: Context, *, ref: str, action: str, staff_user_id: int, staff_name: str
+) -> tuple[str, Outcome]:
+    """Confirm or Decline tapped in the staff group: (answer to the tap, what to send)."""
+    staff = ctx.config.staff_lang
+    out = Outcome()
+    if not is_staff(ctx, staff_user_id):
+        return ctx.t(staff, "staff.not_authorized"), out
+    consultant = ctx.store.consultant_by_telegram(staff_user_id)
+    name = consultant.name if consultant else staff_name
+    result, booking = ctx.store.decide(
+        ref=ref,
+        action="confirm" if action == "confirm" else "decline",
+        staff_name=name,
+        consultant_id=consultant.id if consultant else None,
+    )
+    if booking is None:
+        return ctx.t(staff, "staff.details_gone"), out
+    if result == "busy":
+        return ctx.t(staff, "staff.busy"), out
+    if result == "already":
+        status = ctx.t(staff, STATUS_LINES[booking.status], who=booking.decided_by or "")
+        return ctx.t(staff, "staff.already", status=status), out
+    log.info("booking %s %s by staff", ref, booking.status)
+    out.staff_edits += render.staff_edit(ctx, booking)
+    lang = booking.client_lang
+    when = ctx.t.when(booking.start, lang)
+    if booking.status == "confirmed":
+        message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
+    else:
+        message = Reply(
+            ctx.t(lang, "client.declined", when=when),
+            [[Button(pack("mybooking", "move", ref), ctx.t(lang, "mybooking.move"))]],
+        )
+    if booking.user_id:
+        out.to_clients.append((booking.chat_id, message))
+    return ctx.t(staff, "staff.done"), out
