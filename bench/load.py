@@ -695,7 +695,7 @@ def count_bookings(url: str) -> tuple[int, int]:
 def leave_free(env: dict[str, str], slots: int) -> list[str]:
     """Book every free slot but the first `slots` for other clients; their button ids."""
     script = (
-        "from bot.cli import open_store; from bot.config import Settings\n"
+        "from bot.wiring import open_store; from bot.config import Settings\n"
         "store = open_store(Settings(_env_file=None))\n"
         f"free = store.free_slots()\nkeep, fill = free[:{slots}], free[{slots}:]\n"
         "for n, slot in enumerate(fill):\n"

@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.cli import build_engine
 from bot.config import Settings
-from bot.telegram import TelegramFront, build_application, serve_polling
+from bot.polling import build_application, serve_polling
+from bot.telegram import TelegramFront
+from bot.wiring import build_engine
 from dialogs.messages import Input
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bot.cli import build_engine
 from bot.flood import FloodGuard
-from bot.telegram import TelegramFront, build_application, serve_polling
+from bot.polling import build_application, serve_polling
+from bot.telegram import TelegramFront
+from bot.wiring import build_engine
 from storage import Schedule, Store, open_database
 from tests.fake_telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, fresh_postgres_database, settings_for

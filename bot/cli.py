@@ -3,25 +3,17 @@
 import argparse
 import asyncio
 import logging
-import os
 import signal
+import socket
 import sys
-from datetime import datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
-from babel import Locale, UnknownLocaleError
 from pydantic import ValidationError
 
+from bot.admin import add_admin_commands
 from bot.config import Settings
 from bot.flood import FloodGuard
-from dialogs.crisis import CrisisScreen
-from dialogs.engine import IntakeEngine
-from dialogs.i18n import Texts
-from dialogs.questions import WAY_LABELS
-from storage import Store, open_database
-from storage.crypto import Cipher, generate_key
-from storage.migrate import current_revision
+from bot.wiring import build_engine, purger
 
 log = logging.getLogger("intake_bot")
 
@@ -83,205 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", choices=["bg", "en"], help="interface language to preselect")
     chat.set_defaults(action=_chat)
 
-    org = commands.add_parser("org", help="manage partner organizations and their codes")
-    org_commands = org.add_subparsers(required=True, metavar="ACTION")
-    add = org_commands.add_parser("add", help="add an organization, or re-enable and rename it")
-    add.add_argument("code", help="the code clients type (case and spaces are ignored)")
-    add.add_argument("name", help="the organization's name, shown to staff")
-    add.set_defaults(action=_org_add)
-    org_commands.add_parser("list", help="list organizations").set_defaults(action=_org_list)
-    disable = org_commands.add_parser("disable", help="stop accepting an organization's code")
-    disable.add_argument("code")
-    disable.set_defaults(action=_org_disable)
-
-    _staff_commands(commands)
-
-    database = commands.add_parser(
-        "db",
-        help="manage the database schema",
-        description="The schema is versioned with Alembic migrations (storage/migrations).",
-    )
-    db_actions = database.add_subparsers(required=True, metavar="ACTION")
-    db_actions.add_parser(
-        "upgrade",
-        help="bring the schema of DATABASE_URL to the newest version",
-        description="Runs the migrations the database has not had yet; running it again does "
-        "nothing. Every command also does this when it starts. A database made before "
-        "migrations existed is recognized and brought up to date.",
-    ).set_defaults(action=_db_upgrade)
-
-    purge = commands.add_parser(
-        "purge",
-        help="apply the retention rules now (the running bot also does it daily)",
-        description="Delete intakes untouched for ABANDONED_INTAKE_DAYS and anonymize bookings "
-        "whose date is more than BOOKING_RETENTION_DAYS ago.",
-    )
-    purge.set_defaults(action=_purge)
-    rotate = commands.add_parser(
-        "rotate-key",
-        help="re-encrypt all stored personal data under a new key",
-        description="With the key file (the default): makes a new key, re-encrypts everything, "
-        "and keeps only the new key in the file. With INTAKE_DATA_KEY: put the new key first "
-        "(INTAKE_DATA_KEY=new,old; `intake-bot generate-key` makes one), run this, then drop "
-        "the old key.",
-    )
-    rotate.set_defaults(action=_rotate_key)
-    commands.add_parser(
-        "generate-key", help="print a new random data key for INTAKE_DATA_KEY"
-    ).set_defaults(action=lambda _args, _settings: print(generate_key()))
+    add_admin_commands(commands)
     return parser
 
 
-def _staff_commands(commands) -> None:
-    staff = commands.add_parser(
-        "staff",
-        help="manage consultants: their languages, ways, hours and time off",
-        description="Without any consultant, the practice's OPENING_HOURS form one team "
-        "calendar. With consultants, each has their own hours, and a slot is offered when a "
-        "consultant who speaks the client's language and offers their way is free.",
-    )
-    actions = staff.add_subparsers(required=True, metavar="ACTION")
-    add = actions.add_parser("add", help="add a consultant")
-    add.add_argument("name")
-    add.add_argument(
-        "--telegram-id",
-        type=int,
-        required=True,
-        help="their Telegram user id (lets them confirm bookings)",
-    )
-    add.add_argument("--languages", default="bg,en", help="e.g. bg,en (default)")
-    add.add_argument("--ways", default="video,phone,chat", help="e.g. video,phone")
-    add.add_argument(
-        "--hours",
-        default="mon-fri 08:00-20:00",
-        help='weekly hours, e.g. "mon-thu 09:00-17:00; fri 09:00-13:00"',
-    )
-    add.set_defaults(action=_staff_add)
-    actions.add_parser("list", help="list consultants").set_defaults(action=_staff_list)
-    hours = actions.add_parser("hours", help="set a consultant's weekly hours")
-    hours.add_argument("id", type=int)
-    hours.add_argument("hours")
-    hours.set_defaults(action=_staff_hours)
-    off = actions.add_parser("timeoff", help="block a consultant's time, e.g. a holiday")
-    off.add_argument("id", type=int)
-    off.add_argument("start", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, the practice's time")
-    off.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
-    off.add_argument("--note", default="")
-    off.set_defaults(action=_staff_timeoff)
-    remove = actions.add_parser("remove", help="stop offering a consultant's time")
-    remove.add_argument("id", type=int)
-    remove.set_defaults(action=_staff_remove)
-
-
-def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
-    engine = open_database(settings.database_url)
-    with engine.connect() as connection:
-        print(f"database schema at revision {current_revision(connection)} (the newest)")
-    engine.dispose()
-    return 0
-
-
-def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    try:
-        for code in args.languages.split(","):
-            Locale.parse(code)
-        unknown = set(args.ways.split(",")) - set(WAY_LABELS)
-        if unknown:
-            raise ValueError(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAY_LABELS)}")
-        consultant = store.add_consultant(
-            name=args.name,
-            telegram_user_id=args.telegram_id,
-            languages=args.languages,
-            ways=args.ways,
-            hours=args.hours,
-        )
-    except (ValueError, UnknownLocaleError) as error:
-        print(f"intake-bot: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 2
-    print(f"added consultant {consultant.id}: {consultant.name}")
-    return 0
-
-
-def _staff_list(_args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    consultants = store.consultants(active_only=False)
-    if not consultants:
-        print(f"no consultants: one team calendar with OPENING_HOURS ({settings.opening_hours})")
-    for c in consultants:
-        state = "active" if c.active else "removed"
-        print(
-            f"{c.id}\t{c.name}\ttelegram {c.telegram_user_id}\t{','.join(c.languages)}\t"
-            f"{','.join(c.ways)}\t{c.hours}\t{state}"
-        )
-    return 0
-
-
-def _staff_hours(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    try:
-        done = store.set_consultant_hours(args.id, args.hours)
-    except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
-    return 0 if done else _no_consultant(args.id)
-
-
-def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    tz = ZoneInfo(settings.timezone)
-    try:
-        start = _moment(args.start, tz, end=False)
-        end = _moment(args.end, tz, end=True)
-        if not any(c.id == args.id for c in store.consultants()):
-            return _no_consultant(args.id)
-        store.add_time_off(args.id, start, end, args.note)
-    except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
-    print(f"time off for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
-    return 0
-
-
-def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
-    """A local date (a whole day: its start, or the next day's start for an end) or time."""
-    if "T" in text:
-        return datetime.fromisoformat(text).replace(tzinfo=tz)
-    day = datetime.fromisoformat(text).replace(tzinfo=tz)
-    return day + timedelta(days=1) if end else day
-
-
-def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    if not store.remove_consultant(args.id):
-        return _no_consultant(args.id)
-    print(f"removed consultant {args.id}; their bookings stay")
-    return 0
-
-
-def _no_consultant(consultant_id: int) -> int:
-    print(f"intake-bot: no consultant with id {consultant_id}", file=sys.stderr)
-    return 1
-
-
-def open_store(settings: Settings) -> Store:
-    return Store(
-        open_database(settings.database_url),
-        settings.schedule(),
-        settings.cipher(),
-        reminder_hours=settings.reminder_hours,
-    )
-
-
-def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
-    store = open_store(settings)
-    texts = Texts()
-    screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
-    return store, IntakeEngine(store, texts, settings.intake(), screen), texts
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.telegram import TelegramFront, build_application, serve_polling
+    from bot.polling import build_application, serve_polling
+    from bot.telegram import TelegramFront
 
     required = [
         ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
@@ -297,6 +97,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
     store, engine, texts = build_engine(settings)
+    # Stable across restarts, unique among the instances running at once (README).
+    mode = f"webhook:{settings.webhook_port}" if args.webhook else "polling"
+    store.instance = f"{socket.gethostname()}:{mode}"[-32:]
     front = TelegramFront(
         engine,
         texts,
@@ -304,7 +107,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         timedelta(hours=settings.idle_reminder_hours),
         FloodGuard(settings.flood_limit_per_minute),
     )
-    purge = _purger(store, settings)
+    purge = purger(store, settings)
     jobs = [
         (24 * 3600, lambda: asyncio.to_thread(purge)),
         (600, front.nudge_idle),
@@ -325,20 +128,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _purger(store: Store, settings: Settings):
-    def purge() -> tuple[int, int]:
-        intakes, bookings = store.purge(
-            abandoned_after_days=settings.abandoned_intake_days,
-            keep_bookings_days=settings.booking_retention_days,
-        )
-        log.info(
-            "retention: %d idle intakes deleted, %d old bookings anonymized", intakes, bookings
-        )
-        return intakes, bookings
-
-    return purge
-
-
 async def _until_signalled(serve) -> None:
     """Run `serve(stop)` until SIGINT or SIGTERM sets `stop`."""
     stop = asyncio.Event()
@@ -356,68 +145,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
         engine=engine, store=store, texts=texts, lang=args.lang, stdin=sys.stdin, stdout=sys.stdout
     )
     return 0
-
-
-def _org_add(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    try:
-        org = store.add_org(code=args.code, name=args.name)
-    except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
-    print(f"{org.code}\t{org.name}\tactive")
-    return 0
-
-
-def _org_list(_args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    for org in store.list_orgs():
-        print(f"{org.code}\t{org.name}\t{'active' if org.active else 'disabled'}")
-    return 0
-
-
-def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    if not store.disable_org(args.code):
-        print(f"intake-bot: no organization with code {args.code!r}", file=sys.stderr)
-        return 1
-    print(f"disabled {args.code}")
-    return 0
-
-
-def _purge(_args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    intakes, bookings = _purger(store, settings)()
-    print(f"deleted {intakes} idle intakes, anonymized {bookings} old bookings")
-    return 0
-
-
-def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings)
-    if settings.intake_data_key:
-        count = store.rotate_key(store.cipher)
-        print(
-            f"re-encrypted {count} records under the first key of INTAKE_DATA_KEY; "
-            "the other keys can now be removed"
-        )
-        return 0
-    key_file = settings.data_key_file
-    old = key_file.read_text().split()
-    new = generate_key()
-    # The file holds both keys while re-encrypting, so a crash midway loses nothing.
-    _write_key_file(key_file, [new, *old])
-    count = store.rotate_key(Cipher.from_text(",".join([new, *old])))
-    _write_key_file(key_file, [new])
-    print(f"re-encrypted {count} records; {key_file} now holds only the new key")
-    return 0
-
-
-def _write_key_file(path: Path, keys: list[str]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write("\n".join(keys) + "\n")
-    os.replace(temporary, path)
 
 
 if __name__ == "__main__":

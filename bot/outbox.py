@@ -10,6 +10,7 @@ import base64
 import contextlib
 import logging
 import time
+from collections import deque
 from datetime import timedelta
 
 from telegram import Bot, InputFile
@@ -26,6 +27,9 @@ STAFF_BACKOFF = timedelta(
 )  # a staff group that refuses us: asked again at least this often
 LOOK_EVERY = 1.0  # seconds between rounds when nothing wakes the sender
 # Telegram's answers that mean the call is moot, not failed: nothing to send again.
+# Calls whose repeat after a crash is harmless (Telegram refuses it as moot): recorded along
+# with the next message rather than each in a statement of its own.
+QUIET = ("answer", "markup")
 SETTLED = (
     "message is not modified",
     "message to edit not found",
@@ -35,13 +39,21 @@ SETTLED = (
 
 
 class OutboxSender:
-    """Drains the outbox in order per chat; safe to run in several processes at once."""
+    """Drains the outbox in order per chat; safe to run in several processes at once.
+
+    The messages an update writes for a chat with nothing else waiting are claimed for this
+    instance in that same transaction and handed over after the commit (`deliver`): they go
+    out without being read back. Everything else (retries, other instances' messages, a chat
+    with a backlog) is claimed from the outbox in rounds.
+    """
 
     def __init__(self, store: Store, staff_chat_id: int):
         self.store = store
         self.staff_chat_id = staff_chat_id
+        self.bot: Bot | None = None
         self._wake = asyncio.Event()
-        self._busy: set[int] = set()
+        self._queues: dict[int, deque[Pending]] = {}  # per chat with a worker: what it sends
+        self._more: set[int] = set()  # chats that also have messages waiting in the outbox
         self._workers: set[asyncio.Task] = set()
 
     def busy(self) -> bool:
@@ -52,8 +64,24 @@ class OutboxSender:
         """Something was committed to the outbox: look now, not at the next round."""
         self._wake.set()
 
+    def deliver(self, handed: list[Pending], waiting: set[int]) -> None:
+        """After a commit: send `handed` (claimed already) now; look for `waiting` chats'."""
+        if self.bot is None:  # not running (a one-off job): a later drain takes them
+            self.store.release([message.id for message in handed])
+            self.wake()
+            return
+        for message in handed:
+            self._queue(message.chat_id, from_outbox=False).append(message)
+        for chat_id in waiting:
+            if chat_id in self._queues:
+                self._more.add(chat_id)  # its worker looks once it is through
+            else:
+                self.wake()
+
     async def run(self, bot: Bot, stop: asyncio.Event) -> None:
         """Start a worker for each chat with a due message, until `stop` is set."""
+        self.bot = bot
+        self.store.release_own_claims()  # this instance's, left by its process before a crash
         renewed = time.monotonic()
         while not stop.is_set():
             self._wake.clear()
@@ -61,19 +89,20 @@ class OutboxSender:
                 if self._workers and time.monotonic() - renewed > RENEW_EVERY.total_seconds():
                     self.store.renew_claims()
                     renewed = time.monotonic()
-                self._start_workers(bot)
+                self._start_workers()
             except Exception as error:  # the database is away: the next round tries again
                 log.warning("outbox round failed: %s", type(error).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), LOOK_EVERY)
-        await self.finish(bot)
+        await self.finish()
+        self.bot = None
 
-    async def finish(self, bot: Bot, seconds: float = 3) -> None:
+    async def finish(self, seconds: float = 3) -> None:
         """Send what is due for a few seconds more, so that what Telegram answered is
         recorded; what still waits (a group at its limit) stays in the outbox for the next
         start."""
         try:
-            await asyncio.wait_for(self.drain(bot), seconds)
+            await asyncio.wait_for(self.drain(self.bot), seconds)
         except Exception as error:  # time is up, or the database is away
             log.info("outbox left for the next start: %s", type(error).__name__)
         for worker in list(self._workers):
@@ -83,39 +112,70 @@ class OutboxSender:
 
     async def drain(self, bot: Bot) -> None:
         """Send everything due now and wait for it (tests and one-off commands)."""
-        self._start_workers(bot)
+        running, self.bot = self.bot, bot
+        self._start_workers()
         while self._workers:
             await asyncio.wait(self._workers)
-            self._start_workers(bot)
+            self._start_workers()
+        self.bot = running
 
-    def _start_workers(self, bot: Bot) -> None:
-        for message in self.store.claim_outbox(skip=frozenset(self._busy)):
-            self._busy.add(message.chat_id)
-            worker = asyncio.create_task(self._chat_worker(bot, message))
+    def _start_workers(self) -> None:
+        for message in self.store.claim_outbox(skip=frozenset(self._queues)):
+            self._queue(message.chat_id, from_outbox=True).append(message)
+
+    def _queue(self, chat_id: int, *, from_outbox: bool) -> deque[Pending]:
+        """The chat's queue; a worker is started for a chat that has none."""
+        if chat_id not in self._queues:
+            self._queues[chat_id] = deque()
+            if from_outbox:
+                self._more.add(chat_id)
+            worker = asyncio.create_task(self._chat_worker(self.bot, chat_id))
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
+        return self._queues[chat_id]
 
-    async def _chat_worker(self, bot: Bot, message: Pending | None) -> None:
+    async def _chat_worker(self, bot: Bot, chat_id: int) -> None:
         """Send one chat's messages in order until none is due."""
-        chat_id = message.chat_id
+        queue = self._queues[chat_id]
+        answered: list[int] = []  # sent, to record with the next: repeating them is harmless
+        message = None
         try:
-            while message is not None:
-                if not await self._send(bot, message):
+            while queue or chat_id in self._more:
+                if not queue:
+                    self._more.discard(chat_id)
+                    queue.extend(self.store.claim_outbox(chat=chat_id, limit=1))
+                    if queue:
+                        self._more.add(chat_id)
+                    continue
+                message = queue.popleft()
+                quiet = message.kind in QUIET
+                settled = await self._send(bot, message, record=not quiet, with_sent=answered)
+                if not settled:
+                    message = None
                     break  # it waits for a retry, and so does the rest of this chat
-                due = self.store.claim_outbox(chat=chat_id, limit=1)
-                message = due[0] if due else None
-        except asyncio.CancelledError:  # stopping: the next start sends it (maybe again)
-            if message is not None:
-                self.store.settle(message.id)
+                if quiet:
+                    answered.append(message.id)
+                message = None
+        except asyncio.CancelledError:  # stopping: the next start sends them (maybe again)
             raise
-        except Exception as error:  # the claim lapses and the message is tried again
+        except Exception as error:  # the claims lapse and the messages are tried again
             log.warning("outbox worker stopped: %s", type(error).__name__)
         finally:
-            self._busy.discard(chat_id)
-            self._wake.set()  # other chats may have waited for a worker
+            with contextlib.suppress(Exception):
+                self.store.settle_sent(answered)
+                self.store.release([m.id for m in (message, *queue) if m is not None])
+            del self._queues[chat_id]
+            if chat_id in self._more:  # messages wait in the outbox: let a round look
+                self._more.discard(chat_id)
+                self._wake.set()
 
-    async def _send(self, bot: Bot, message: Pending) -> bool:
-        """One call; True when it is settled (sent, moot or given up), False to retry later."""
+    async def _send(
+        self, bot: Bot, message: Pending, *, record: bool = True, with_sent: list[int] = ()
+    ) -> bool:
+        """One call; True when it is settled (sent, moot or given up), False to retry later.
+
+        With `record` False a sent message is left for the caller to record (`with_sent`:
+        earlier ones to record along with this one)."""
         store = self.store
         try:
             message_id = await self._call(bot, message)
@@ -135,8 +195,10 @@ class OutboxSender:
                 return False
             log.info("a chat blocked the bot; its waiting messages are dropped")
             store.drop_for_blocked(message.chat_id)
+            self._queues.get(message.chat_id, deque()).clear()
             for row in message.payload.get("if_blocked", []):  # what to do instead
                 store.enqueue(priority=message.priority, **row)
+                self._more.add(message.chat_id)
             return True
         except BadRequest as error:
             if any(reason in error.message.lower() for reason in SETTLED):
@@ -150,7 +212,9 @@ class OutboxSender:
             log.warning("outbox send failed (%s); retrying in %s", type(error).__name__, backoff)
             store.settle(message.id, retry_at=store.clock() + backoff)
             return False
-        store.settle(message.id, sent=True, telegram_message_id=message_id)
+        if record:
+            store.settle(message.id, sent=True, telegram_message_id=message_id, also_sent=with_sent)
+            with_sent.clear()
         return True
 
     async def _call(self, bot: Bot, message: Pending) -> int | None:

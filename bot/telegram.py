@@ -1,24 +1,21 @@
 """The Telegram front: each update becomes one transaction that also queues what it sends."""
 
 import asyncio
+import dataclasses
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.constants import ChatType
-from telegram.error import NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
-    ApplicationBuilder,
     ContextTypes,
     TypeHandler,
 )
 
-from bot.aiohttp_request import AiohttpRequest
 from bot.effects import LATER, Call, answer_call, outcome_calls, reply_calls, unmark_call
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
@@ -95,7 +92,7 @@ class TelegramFront:
                         log.info("update delivered again: skipped")
                         return True
                     calls, events = self._apply(update, verdict)
-                    self._enqueue(calls)
+                    handoff = self._enqueue(calls)
                 break
             except Conflict:  # another instance changed this client meanwhile: read it again
                 conflicts += 1
@@ -120,12 +117,13 @@ class TelegramFront:
                 return self._give_up(update, error)
         for event in events:
             self.on_event(event)
-        self.sender.wake()
+        self.sender.deliver(*handoff)
         return True
 
     def _give_up(self, update: Update, error: Exception) -> bool:
         """Record the update as failed (its id and the error's type) and tell the client once."""
         chat, user = update.effective_chat, update.effective_user
+        handoff: tuple = ([], set())
         try:
             with self.store.unit_of_work():
                 self.store.record_failed_update(update.update_id, type(error).__name__)
@@ -135,22 +133,16 @@ class TelegramFront:
                     if update.callback_query:
                         calls.append(answer_call(chat.id, update.callback_query.id))
                     calls += reply_calls(chat.id, Reply(self.t(lang, "error.internal")))
-                    self._enqueue(calls)
+                    handoff = self._enqueue(calls)
         except Exception as failure:
             log.error("could not record a failed update: %s", type(failure).__name__)
             return False
-        self.sender.wake()
+        self.sender.deliver(*handoff)
         return True
 
-    def _enqueue(self, calls: list[Call]) -> None:
-        for call in calls:
-            self.store.enqueue(
-                chat_id=call.chat_id,
-                kind=call.kind,
-                payload=call.payload,
-                ref=call.ref,
-                priority=call.priority,
-            )
+    def _enqueue(self, calls: list[Call]) -> tuple[list, set[int]]:
+        """Write the calls in the open transaction; what to hand the sender after the commit."""
+        return self.store.enqueue_all([dataclasses.asdict(call) for call in calls])
 
     def _flood_verdict(self, update: Update) -> str:
         """ "ok", "warn" (answer once to slow down) or "drop", per person and per group."""
@@ -180,11 +172,13 @@ class TelegramFront:
         if query is not None and not private:
             return self._staff_button(query), []
         if query is not None:
+            # The tap answered and its keyboard gone before the next question: old buttons
+            # cannot be pressed by mistake.
             calls = [answer_call(chat.id, query.id)]
-            out = self._engine(update, Input("choice", query.data or ""))
-            calls += outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id)
             if query.message.reply_markup:
                 calls.append(unmark_call(chat.id, query.message.message_id))
+            out = self._engine(update, Input("choice", query.data or ""))
+            calls += outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id)
             return calls, out.events
         message = update.effective_message
         if message is None or chat is None:
@@ -261,21 +255,27 @@ class TelegramFront:
     async def nudge_idle(self) -> None:
         """Remind, once, each client whose intake has waited `idle_for`."""
         for user_id in self.store.idle_intakes(self.idle_for):
+            handoff: tuple = ([], set())
             with self.store.unit_of_work():
                 if not self.store.claim_nudge(user_id, self.idle_for):
                     continue  # another instance sent it, or the client came back meanwhile
                 nudge = self.engine.nudge(user_id)
                 if nudge:
                     chat_id, out = nudge
-                    self._enqueue([c for r in out.replies for c in reply_calls(chat_id, r, LATER)])
-        self.sender.wake()
+                    calls = [c for r in out.replies for c in reply_calls(chat_id, r, LATER)]
+                    handoff = self._enqueue(calls)
+            self.sender.deliver(*handoff)
 
     async def send_reminders(self) -> None:
         """Queue each due reminder, once: marking it sent and queueing it are one transaction."""
         with self.store.unit_of_work():
-            for booking in self.store.take_due_reminders():
-                self._enqueue(reply_calls(booking.chat_id, self.engine.reminder(booking), LATER))
-        self.sender.wake()
+            calls = [
+                call
+                for booking in self.store.take_due_reminders()
+                for call in reply_calls(booking.chat_id, self.engine.reminder(booking), LATER)
+            ]
+            handoff = self._enqueue(calls)
+        self.sender.deliver(*handoff)
 
     async def forget_quiet_clients(self) -> None:
         self.flood.forget_idle()
@@ -329,85 +329,3 @@ def _where(error: BaseException | None) -> str:
         return type(error).__name__
     last = frames[-1]
     return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno}"
-
-
-class _Application(Application):
-    """PTB's Application, minus its bookkeeping for persistence, which we do not use: without a
-    persistence it still adds every chat and user id that ever wrote to two sets that are
-    never emptied (python-telegram-bot 22), so memory grew with the number of clients."""
-
-    def _mark_for_persistence_update(self, *, update: object = None, job: object = None) -> None:
-        if self.persistence:
-            super()._mark_for_persistence_update(update=update, job=job)
-
-
-def build_application(
-    front: TelegramFront, token: str, base_url: str | None, max_rate: float = 30
-) -> Application:
-    """The python-telegram-bot Application for polling, wired to the front."""
-    polls = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
-    app = application_builder(token, base_url, max_rate, polls).build()
-
-    async def confirm_only_what_is_stored() -> None:
-        # The next getUpdates confirms the updates in hand to Telegram: ask for it only once
-        # they are handled and committed. Under load one getUpdates then also brings many
-        # updates instead of one each (docs/benchmarks.md).
-        await app.update_queue.join()
-        if front.unstored:  # stopping while the database is away: let Telegram keep them
-            raise NetworkError("an update could not be stored: not confirming it")
-
-    polls.wait_before = confirm_only_what_is_stored
-    front.install(app)
-    return app
-
-
-def application_builder(
-    token: str, base_url: str | None, max_rate: float = 30, polls: AiohttpRequest | None = None
-) -> ApplicationBuilder:
-    """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
-    # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
-    # retry inside the limiter: it would hold the update; the outbox retries later by itself.
-    limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
-    builder = (
-        ApplicationBuilder()
-        .application_class(_Application)
-        .token(token)
-        .rate_limiter(limiter)
-        .request(AiohttpRequest())
-        .get_updates_request(polls or AiohttpRequest(connection_pool_size=1))
-    )
-    return builder.base_url(base_url) if base_url else builder
-
-
-async def serve_polling(
-    app: Application,
-    front: TelegramFront,
-    stop: asyncio.Event,
-    jobs: Sequence[tuple[float, Callable[[], Awaitable[object]]]] = (),
-) -> None:
-    """Poll for updates until `stop` is set, then finish the updates in hand and exit.
-
-    Each of `jobs` (every so many seconds, a coroutine function) runs at start and then again.
-    """
-    async with app:
-        sender = await front.started(app, stop)
-        housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
-        log.info("bot @%s is polling for updates", app.bot.username)
-        await stop.wait()
-        front.stopping = True
-        for task in housekeeping:
-            task.cancel()
-        await app.updater.stop()
-        await app.stop()
-        await sender  # what the last updates queued goes out before the bot closes
-
-
-async def _every(period: float, job: Callable[[], Awaitable[object]]) -> None:
-    while True:
-        try:
-            await job()
-        except Exception as error:  # a failed round is retried next time; the bot goes on
-            log.error("housekeeping failed: %s", _where(error))
-        await asyncio.sleep(period)

@@ -21,9 +21,10 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.application import application_builder, every
 from bot.cli import _until_signalled
 from bot.config import Settings
-from bot.telegram import ALLOWED_UPDATES, TelegramFront, _every, application_builder
+from bot.telegram import ALLOWED_UPDATES, TelegramFront
 from dialogs.i18n import Texts
 from storage import Store, Unavailable
 
@@ -213,7 +214,7 @@ async def serve_webhook(
                 )
             except TelegramError as error:
                 raise StartError(f"Telegram refused the webhook: {error.message}") from error
-            housekeeping = [asyncio.create_task(_every(period, job)) for period, job in jobs]
+            housekeeping = [asyncio.create_task(every(period, job)) for period, job in jobs]
             log.info(
                 "bot @%s takes updates at %s:%d%s",
                 app.bot.username,

@@ -67,8 +67,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     """BEGIN, or BEGIN IMMEDIATE for a unit of work: it takes the write lock before its first
     read, so two processes never both read a client's state and then both write it."""
-    mode = connection.get_execution_options().get("sqlite_begin", "")
-    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":  # one statement, its own transaction
+        return
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
 
 
 def _switch_to_wal(cursor, attempts: int = 100) -> None:

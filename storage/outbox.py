@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import case, func, insert, or_, update
 from sqlmodel import select
 
 from storage.models import OutboxMessage
@@ -60,6 +60,69 @@ class OutboxMixin:
                     created_at=now,
                 )
             )
+
+    def enqueue_all(self, calls: list[dict]) -> tuple[list[Pending], set[int]]:
+        """Queue calls (dicts of `enqueue`'s arguments) in the open unit of work.
+
+        The calls for a chat with nothing else waiting are claimed by this instance in the
+        same transaction and returned, for the sender to deliver right after the commit
+        without reading them back. Returns them, and the chats whose calls wait their turn.
+        """
+        if not calls:
+            return [], set()
+        now = self.clock()
+        with self._session() as session:
+            chats = {call["chat_id"] for call in calls}
+            waiting = set(
+                session.exec(
+                    select(OutboxMessage.chat_id)
+                    .where(
+                        OutboxMessage.chat_id.in_(chats),
+                        OutboxMessage.sent_at.is_(None),
+                        OutboxMessage.failed.is_(None),
+                    )
+                    .distinct()
+                )
+            )
+            rows = [
+                {
+                    "chat_id": call["chat_id"],
+                    "kind": call.get("kind", "send"),
+                    "ref": call.get("ref"),
+                    "payload": self._seal(call["payload"]),
+                    "priority": call.get("priority", 2),
+                    "origin": self.instance,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "attempts": 0,
+                    "claimed_at": None if call["chat_id"] in waiting else now,
+                    "claimed_by": None if call["chat_id"] in waiting else self.instance,
+                }
+                for call in calls
+            ]
+            # One INSERT for all of them. Each sealed payload is unique (a random nonce), so
+            # it tells which id is whose, whatever order RETURNING gives them back in.
+            ids = dict(
+                session.execute(
+                    insert(OutboxMessage)
+                    .values(rows)
+                    .returning(OutboxMessage.payload, OutboxMessage.id)
+                ).all()
+            )
+            handed = [
+                Pending(
+                    ids[row["payload"]],
+                    row["chat_id"],
+                    row["kind"],
+                    row["ref"],
+                    call["payload"],
+                    0,
+                    row["priority"],
+                )
+                for row, call in zip(rows, calls, strict=True)
+                if row["chat_id"] not in waiting
+            ]
+        return handed, waiting
 
     def claim_outbox(
         self, *, skip: frozenset[int] = frozenset(), chat: int | None = None, limit: int = 50
@@ -137,37 +200,62 @@ class OutboxMixin:
         telegram_message_id: int | None = None,
         retry_at: datetime | None = None,
         failed: str | None = None,
+        also_sent: list[int] = (),
     ) -> None:
-        """Record what became of a claimed message: sent, to retry at a time, or given up."""
+        """Record what became of a claimed message: sent, to retry at a time, or given up;
+        `also_sent` are others sent before it, recorded in the same statement."""
         values: dict = {"claimed_at": None, "claimed_by": None}
+        ids = [message_id, *also_sent] if sent else [message_id]
         if sent:
             values["sent_at"] = self.clock()
-            values["message_id"] = telegram_message_id
+            values["message_id"] = case(
+                (OutboxMessage.id == message_id, telegram_message_id),
+                else_=OutboxMessage.message_id,
+            )
         if failed:
             values["failed"] = failed[:200]
         if retry_at:
             values |= {"next_attempt_at": retry_at, "attempts": OutboxMessage.attempts + 1}
-        with self._session() as session:
-            session.execute(
+        self._one_statement(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values))
+
+    def settle_sent(self, ids: list[int]) -> None:
+        """Record several claimed messages as sent, in one statement."""
+        if ids:
+            self._one_statement(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+                .where(OutboxMessage.id.in_(ids))
+                .values(sent_at=self.clock(), claimed_at=None, claimed_by=None)
             )
+
+    def release(self, ids: list[int]) -> None:
+        """Give up claims without sending: the messages wait for the next round, anyone's."""
+        if ids:
+            self._one_statement(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.sent_at.is_(None))
+                .values(claimed_at=None, claimed_by=None)
+            )
+
+    def release_own_claims(self) -> None:
+        """At start: what this instance's previous process claimed and never sent (it was
+        killed) is free again at once, not only when its lease runs out."""
+        self._one_statement(
+            update(OutboxMessage)
+            .where(OutboxMessage.claimed_by == self.instance, OutboxMessage.sent_at.is_(None))
+            .values(claimed_at=None, claimed_by=None)
+        )
 
     def renew_claims(self) -> None:
         """This instance is alive: the messages it is sending stay its own."""
-        with self._session() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.claimed_by == self.instance,
-                    OutboxMessage.claimed_at.is_not(None),
-                    OutboxMessage.sent_at.is_(None),
-                )
-                .values(claimed_at=self.clock())
-                .execution_options(synchronize_session=False)
+        self._one_statement(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.claimed_by == self.instance,
+                OutboxMessage.claimed_at.is_not(None),
+                OutboxMessage.sent_at.is_(None),
             )
+            .values(claimed_at=self.clock())
+        )
 
     def outbox_backlog(self, chat: int | None = None) -> int:
         """How many messages wait to be sent: in all, or to one chat."""

@@ -13,20 +13,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from storage.calendar import BookedSlot, BookingView, CalendarMixin
+from storage.availability import AvailabilityMixin
+from storage.bookings import BookedSlot, BookingsMixin, BookingView
+from storage.consultants import ConsultantsMixin
 from storage.crypto import Cipher
 from storage.errors import Conflict, Unavailable
 from storage.models import (
     Booking,
-    ConsentRecord,
     Conversation,
     Organization,
     ProcessedUpdate,
-    Reminder,
-    StaffAccess,
-    WaitlistEntry,
 )
 from storage.outbox import OutboxMixin
+from storage.privacy import PrivacyMixin
+from storage.reminders import RemindersMixin
 from storage.schedule import Schedule
 
 __all__ = ["BookedSlot", "BookingView", "Conflict", "Org", "Store", "Unavailable"]
@@ -48,7 +48,14 @@ class Org:
     active: bool
 
 
-class Store(CalendarMixin, OutboxMixin):
+class Store(
+    ConsultantsMixin,
+    AvailabilityMixin,
+    BookingsMixin,
+    RemindersMixin,
+    OutboxMixin,
+    PrivacyMixin,
+):
     """Organizations, saved conversations and bookings over one SQLAlchemy engine.
 
     Conversation states and booking answers (every personal field and free-text answer) are
@@ -62,13 +69,16 @@ class Store(CalendarMixin, OutboxMixin):
         cipher: Cipher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         reminder_hours: tuple[float, ...] = (24, 1),
+        instance: str | None = None,
     ):
         self.engine = engine
         self.schedule = schedule
         self.cipher = cipher
         self.clock = clock
         self.reminder_hours = reminder_hours
-        self.instance = secrets.token_hex(6)  # this process, in the outbox rows it writes
+        # This instance, in the outbox rows it writes and claims. A stable name (the host and
+        # how it runs, bot/cli.py) lets a restarted process take over its predecessor's claims.
+        self.instance = (instance or secrets.token_hex(6))[:32]
         self._unit: ContextVar[Session | None] = ContextVar(f"unit-{id(self)}", default=None)
 
     # Transactions
@@ -115,6 +125,14 @@ class Store(CalendarMixin, OutboxMixin):
                 session.commit()
             finally:
                 self._unit.reset(token)
+
+    def _one_statement(self, statement) -> None:
+        """A write that is a transaction by itself: no BEGIN and COMMIT around it."""
+        if self._unit.get() is not None:
+            self._unit.get().execute(statement)
+            return
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement)
 
     def _seal(self, data: dict) -> str:
         return self.cipher.encrypt(json.dumps(data, ensure_ascii=False))
@@ -318,193 +336,3 @@ class Store(CalendarMixin, OutboxMixin):
             )
 
     # Consent and the client's rights
-
-    def record_consent(self, *, user_id: int, version: str, lang: str, text_hash: str) -> None:
-        with self._session() as session:
-            session.add(
-                ConsentRecord(user_id=user_id, version=version, lang=lang, text_hash=text_hash)
-            )
-
-    def consent_version(self, user_id: int) -> str | None:
-        """The notice version of the client's latest consent, if any."""
-        with self._session() as session:
-            row = session.exec(
-                select(ConsentRecord)
-                .where(ConsentRecord.user_id == user_id)
-                .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
-            ).first()
-            return row.version if row else None
-
-    def log_staff_access(
-        self,
-        *,
-        client_user_id: int,
-        staff_user_id: int,
-        staff_name: str,
-        booking_ref: str,
-        what: str,
-    ) -> None:
-        with self._session() as session:
-            session.add(
-                StaffAccess(
-                    client_user_id=client_user_id,
-                    staff_user_id=staff_user_id,
-                    staff_name=staff_name,
-                    booking_ref=booking_ref,
-                    what=what,
-                )
-            )
-
-    def export_client(self, user_id: int) -> dict:
-        """Everything stored about one client, decrypted, as plain JSON-ready data."""
-        with self._session() as session:
-            consents = session.exec(
-                select(ConsentRecord)
-                .where(ConsentRecord.user_id == user_id)
-                .order_by(ConsentRecord.given_at)
-            ).all()
-            accesses = session.exec(
-                select(StaffAccess)
-                .where(StaffAccess.client_user_id == user_id)
-                .order_by(StaffAccess.at)
-            ).all()
-            conversation = session.get(Conversation, user_id)
-            return {
-                "telegram_user_id": user_id,
-                "conversation": self._open(conversation.state) if conversation else None,
-                "conversation_updated_at": conversation.updated_at.isoformat()
-                if conversation
-                else None,
-                "bookings": [
-                    {
-                        "reference": b.ref,
-                        "start": b.start.isoformat(),
-                        "status": b.status,
-                        "organization": b.org_code,
-                        "way": b.way,
-                        "consultation_language": b.consult_lang,
-                        "answers": b.answers,
-                        "booked_at": b.created_at.isoformat(),
-                    }
-                    for b in self.client_bookings(user_id)
-                ],
-                "consents": [
-                    {
-                        "notice_version": c.version,
-                        "language": c.lang,
-                        "text_sha256": c.text_hash,
-                        "given_at": c.given_at.isoformat(),
-                    }
-                    for c in consents
-                ],
-                "reminders": self.reminders_of(user_id),
-                "waiting_list": [
-                    {
-                        "way": w.way,
-                        "consultation_language": w.consult_lang,
-                        "since": w.created_at.isoformat(),
-                        "contact": self._open(w.answers),
-                    }
-                    for w in session.exec(
-                        select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
-                    )
-                ],
-                "staff_accesses": [
-                    {
-                        "staff_member": a.staff_name,
-                        "staff_user_id": a.staff_user_id,
-                        "booking": a.booking_ref,
-                        "what": a.what,
-                        "at": a.at.isoformat(),
-                    }
-                    for a in accesses
-                ],
-            }
-
-    def correct_answer(self, *, user_id: int, key: str, value: object) -> list[BookingView]:
-        """Change one answer in every booking of the client; return the active ones."""
-        with self._session() as session:
-            rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
-            for row in rows:
-                answers = self._open(row.answers)
-                answers[key] = value
-                row.answers = self._seal(answers)
-        return [b for b in self.client_bookings(user_id) if b.status in ("pending", "confirmed")]
-
-    def erase_client(self, user_id: int) -> list[BookingView]:
-        """Delete or anonymize everything about a client; cancel future bookings at once.
-
-        What stays is the bare fact that a booking existed at that time (reference, slot,
-        organization, way), with nothing that identifies the person. Returns the bookings as
-        they were, so the staff messages that showed the client's data can be edited.
-        """
-        before = self.client_bookings(user_id)
-        now = self.clock()
-        with self._session() as session:
-            rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
-            session.execute(delete(Reminder).where(Reminder.booking_id.in_([r.id for r in rows])))
-            for row in rows:
-                if row.status == "held":
-                    session.delete(row)
-                else:
-                    _anonymize(row, cancel=row.slot_start > now)
-            self.delete_conversation(user_id)  # checks the version this update read
-            for table, column in (
-                (ConsentRecord, ConsentRecord.user_id),
-                (StaffAccess, StaffAccess.client_user_id),
-                (WaitlistEntry, WaitlistEntry.user_id),
-            ):
-                session.execute(delete(table).where(column == user_id))
-        return before
-
-    def purge(self, *, abandoned_after_days: int, keep_bookings_days: int) -> tuple[int, int]:
-        """Retention: forget idle intakes, and anonymize bookings past the kept period."""
-        now = self.clock()
-        with self._session() as session:
-            idle = session.execute(
-                delete(Conversation).where(
-                    Conversation.updated_at < now - timedelta(days=abandoned_after_days)
-                )
-            ).rowcount
-            old = session.exec(
-                select(Booking).where(
-                    Booking.user_id != 0,
-                    Booking.slot_start < now - timedelta(days=keep_bookings_days),
-                )
-            ).all()
-            for row in old:
-                _anonymize(row, cancel=False)
-            # Telegram redelivers for 24 hours at most; two days of ids is plenty.
-            session.execute(
-                delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))
-            )
-            self._forget_orphans(session)
-            return idle, len(old)
-
-    def _forget_orphans(self, session: Session) -> None:
-        """Consent and access records of clients of whom nothing else is kept."""
-        kept = select(Conversation.user_id).union(
-            select(Booking.user_id).where(Booking.user_id != 0)
-        )
-        session.execute(delete(ConsentRecord).where(ConsentRecord.user_id.not_in(kept)))
-        session.execute(delete(StaffAccess).where(StaffAccess.client_user_id.not_in(kept)))
-
-    def rotate_key(self, new: Cipher) -> int:
-        """Re-encrypt every sealed value under `new`'s current key; return how many."""
-        count = 0
-        with self._session() as session:
-            for row in session.exec(select(Conversation)).all():
-                row.state = new.encrypt(self.cipher.decrypt(row.state))
-                count += 1
-            for row in session.exec(select(Booking).where(Booking.user_id != 0)).all():
-                row.answers = new.encrypt(self.cipher.decrypt(row.answers))
-                count += 1
-        self.cipher = new
-        return count
-
-
-def _anonymize(row: Booking, *, cancel: bool) -> None:
-    if cancel and row.status in ("pending", "confirmed"):
-        row.status = "cancelled"
-    row.user_id = row.chat_id = 0
-    row.answers = ""

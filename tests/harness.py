@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager, contextmanager
 
 from sqlalchemy import create_engine, text
 
-from bot.cli import build_engine
 from bot.config import Settings
 from bot.flood import FloodGuard
-from bot.telegram import TelegramFront, build_application, serve_polling
+from bot.polling import build_application, serve_polling
+from bot.telegram import TelegramFront
+from bot.wiring import build_engine
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram
 

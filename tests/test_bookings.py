@@ -373,8 +373,8 @@ def test_dates_in_agenda_and_time_off_use_the_practice_zone(store):
 
 
 async def test_reminder_over_telegram_survives_a_restart_without_repeating(tg, db_url):
-    from bot.cli import build_engine
     from bot.telegram import TelegramFront
+    from bot.wiring import build_engine
     from tests.harness import settings_for
 
     async with running_bot(tg, db_url) as store:

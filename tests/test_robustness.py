@@ -96,7 +96,7 @@ async def test_idle_reminder_is_sent_over_telegram_once(tg, db_url):
         await eva.send("/start")
         await eva.click("lang:en")
         await eva.click("consent:yes")
-        from bot.cli import build_engine
+        from bot.wiring import build_engine
         from tests.harness import settings_for
 
         _store, engine, texts = build_engine(settings_for(tg, db_url))

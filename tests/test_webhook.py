@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlmodel import Session
 
-from bot.cli import build_engine, main
+from bot.cli import main
 from bot.telegram import TelegramFront
 from bot.webhook import (
     SECRET_HEADER,
@@ -24,6 +24,7 @@ from bot.webhook import (
     build_webhook_application,
     serve_webhook,
 )
+from bot.wiring import build_engine
 from storage.models import Booking
 from tests.harness import STAFF_CHAT, settings_for
 

@@ -1,4 +1,4 @@
-"""Consultants, availability, holds and the booking lifecycle, and reminders.
+"""Holds and the booking lifecycle.
 
 Every change of a booking is one conditional statement that the database checks: the partial
 unique index on (consultant, slot) among active bookings decides who gets a slot, and
@@ -6,9 +6,6 @@ unique index on (consultant, slot) among active bookings decides who gets a slot
 """
 
 import secrets
-from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,12 +16,9 @@ from sqlmodel import Session, select
 from storage.models import (
     ACTIVE_STATUSES,
     Booking,
-    Consultant,
-    Reminder,
-    TimeOff,
     WaitlistEntry,
 )
-from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
+from storage.schedule import SlotTaken
 
 # No 0/O, 1/I/L: a reference is read aloud over the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -60,202 +54,12 @@ class BookingView:
     decided_by: str | None
 
 
-@dataclass(frozen=True)
-class ConsultantView:
-    id: int
-    name: str
-    telegram_user_id: int
-    languages: tuple[str, ...]
-    ways: tuple[str, ...]
-    hours: str
-    active: bool
+def _new_ref() -> str:
+    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
 
 
-@dataclass(frozen=True)
-class _Calendar:
-    id: int  # 0: the team calendar, used while no consultant is configured
-    hours: WeeklyHours | None  # None: the practice's hours
-    off: tuple[tuple[datetime, datetime], ...] = ()
-
-    def is_off(self, start: datetime, length: timedelta) -> bool:
-        """Whether a session from `start` overlaps the consultant's time off."""
-        end = start + length
-        return any(off_start < end and start < off_end for off_start, off_end in self.off)
-
-
-@dataclass
-class _Availability:
-    """Free time as of `now`: calendars, and the sorted starts of each one's active bookings."""
-
-    schedule: Schedule
-    now: datetime
-    calendars: list[_Calendar]
-    busy: dict[int, list[datetime]]
-
-    def __post_init__(self) -> None:
-        self.days = self.schedule.days(self.now)
-        self.earliest = self.now + self.schedule.min_notice
-
-    def free_on(self, day: date) -> Iterator[datetime]:
-        """The free slots of one day, lazily: a day picker needs only the first of each."""
-        session_length = timedelta(minutes=self.schedule.session_minutes)
-        step = self.schedule.step
-        for calendar in self.calendars:
-            taken = self.busy.get(calendar.id, [])
-            for slot in self.schedule.day_slots(day, calendar.hours):
-                if slot < self.earliest:
-                    continue
-                # Taken when a booking starts less than a step before or after (sorted: bisect).
-                later = bisect_right(taken, slot - step)
-                if later < len(taken) and taken[later] < slot + step:
-                    continue
-                if calendar.is_off(slot, session_length):
-                    continue
-                yield slot
-
-
-class CalendarMixin:
-    """Part of Store: everything about time and bookings."""
-
-    # Consultants
-
-    def add_consultant(
-        self, *, name: str, telegram_user_id: int, languages: str, ways: str, hours: str
-    ) -> ConsultantView:
-        parse_weekly_hours(hours)
-        if any(c.telegram_user_id == telegram_user_id for c in self.consultants(False)):
-            raise ValueError(f"a consultant with Telegram id {telegram_user_id} exists already")
-        with self._session() as session:
-            row = Consultant(
-                name=name,
-                telegram_user_id=telegram_user_id,
-                languages=languages,
-                ways=ways,
-                hours=hours,
-            )
-            session.add(row)
-            session.flush()  # its id
-            return _consultant(row)
-
-    def consultants(self, active_only: bool = True) -> list[ConsultantView]:
-        with self._session() as session:
-            query = select(Consultant).order_by(Consultant.id)
-            if active_only:
-                query = query.where(Consultant.active)
-            return [_consultant(row) for row in session.exec(query)]
-
-    def consultant_by_telegram(self, telegram_user_id: int) -> ConsultantView | None:
-        return next((c for c in self.consultants() if c.telegram_user_id == telegram_user_id), None)
-
-    def set_consultant_hours(self, consultant_id: int, hours: str) -> bool:
-        parse_weekly_hours(hours)
-        return self._update_consultant(consultant_id, hours=hours)
-
-    def remove_consultant(self, consultant_id: int) -> bool:
-        """Stop offering a consultant's time; their bookings stay as they are."""
-        return self._update_consultant(consultant_id, active=False)
-
-    def _update_consultant(self, consultant_id: int, **values: object) -> bool:
-        with self._session() as session:
-            done = session.execute(
-                update(Consultant).where(Consultant.id == consultant_id).values(**values)
-            ).rowcount
-            return done == 1
-
-    def add_time_off(
-        self, consultant_id: int, starts: datetime, ends: datetime, note: str = ""
-    ) -> None:
-        if ends <= starts:
-            raise ValueError("time off must end after it starts")
-        with self._session() as session:
-            session.add(
-                TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
-            )
-
-    def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
-        """The calendars that can take a client who wants `way` in `lang`."""
-        consultants = session.exec(select(Consultant).where(Consultant.active)).all()
-        if not consultants:
-            return [_Calendar(0, None)]
-        fitting = [
-            c
-            for c in consultants
-            if (lang is None or lang in c.languages.split(","))
-            and (way is None or way in c.ways.split(","))
-        ]
-        offs: dict[int, list[tuple[datetime, datetime]]] = {}
-        for off in session.exec(
-            select(TimeOff).where(TimeOff.consultant_id.in_([c.id for c in fitting]))
-        ):
-            offs.setdefault(off.consultant_id, []).append((off.starts_at, off.ends_at))
-        return [
-            _Calendar(c.id, parse_weekly_hours(c.hours), tuple(offs.get(c.id, ()))) for c in fitting
-        ]
-
-    # Availability
-
-    _seen: dict | None = None  # availability already read in this message, by (way, language)
-
-    @contextmanager
-    def availability_once(self) -> Iterator[None]:
-        """Within, calendars and bookings are read once per (way, language): one message asks
-        for free times up to four times. A hold or booking made meanwhile, by anyone, makes
-        them read afresh."""
-        self._seen = {}
-        try:
-            yield
-        finally:
-            self._seen = None
-
-    def _availability_changes(self) -> None:
-        if self._seen is not None:
-            self._seen.clear()
-
-    def free_slots(self, way: str | None = None, lang: str | None = None) -> list[datetime]:
-        """Every slot to the horizon that at least one fitting calendar has free."""
-        view = self._availability(way, lang)
-        return sorted({slot for day in view.days for slot in view.free_on(day)})
-
-    def free_days(self, way: str | None = None, lang: str | None = None) -> list[date]:
-        view = self._availability(way, lang)
-        return [day for day in view.days if next(view.free_on(day), None) is not None]
-
-    def free_slots_on(
-        self, day: date, way: str | None = None, lang: str | None = None
-    ) -> list[datetime]:
-        return sorted(set(self._availability(way, lang).free_on(day)))
-
-    def _availability(self, way: str | None, lang: str | None) -> "_Availability":
-        """The calendars that fit and their bookings, read once per message."""
-        if self._seen is not None and (way, lang) in self._seen:
-            return self._seen[way, lang]
-        now = self.clock()
-        with self._session() as session:
-            calendars = self._calendars(session, way, lang)
-            busy: dict[int, list[datetime]] = {}
-            for consultant_id, start in session.exec(
-                select(Booking.consultant_id, Booking.slot_start)
-                .where(
-                    Booking.status.in_(ACTIVE_STATUSES),
-                    or_(Booking.expires_at.is_(None), Booking.expires_at > now),
-                    Booking.slot_start >= now - self.schedule.step,
-                )
-                .order_by(Booking.slot_start)
-            ):
-                busy.setdefault(consultant_id, []).append(start)
-        view = _Availability(self.schedule, now, calendars, busy)
-        if self._seen is not None:
-            self._seen[way, lang] = view
-        return view
-
-    def nearest_free(
-        self, wanted: datetime, way: str | None = None, lang: str | None = None, count: int = 3
-    ) -> list[datetime]:
-        """The free slots closest in time to `wanted`, in time order."""
-        closest = sorted(self.free_slots(way, lang), key=lambda slot: abs(slot - wanted))
-        return sorted(closest[:count])
-
-    # Holding and booking
+class BookingsMixin:
+    """Part of Store: holding a slot, booking, confirming, cancelling, moving."""
 
     def hold(
         self, *, start: datetime, user_id: int, chat_id: int, way: str, lang: str, client_lang: str
@@ -384,8 +188,6 @@ class CalendarMixin:
             ).first()
             is not None
         )
-
-    # The lifecycle after booking
 
     def decide(
         self, *, ref: str, action: str, staff_name: str, consultant_id: int | None
@@ -559,100 +361,3 @@ class CalendarMixin:
                     answers=self._seal(contact),
                 )
             )
-
-    # Reminders
-
-    def _plan_reminders(self, ref: str) -> None:
-        now = self.clock()
-        with self._session() as session:
-            row = session.exec(select(Booking).where(Booking.ref == ref)).one()
-            for hours in self.reminder_hours:
-                due = row.slot_start - timedelta(hours=hours)
-                if due > now:
-                    session.add(
-                        Reminder(
-                            booking_id=row.id,
-                            slot_start=row.slot_start,
-                            hours_before=hours,
-                            due_at=due,
-                        )
-                    )
-
-    def _drop_reminders(self, ref: str) -> None:
-        with self._session() as session:
-            booking_id = session.exec(select(Booking.id).where(Booking.ref == ref)).one()
-            session.execute(
-                delete(Reminder).where(
-                    Reminder.booking_id == booking_id, Reminder.sent_at.is_(None)
-                )
-            )
-
-    def take_due_reminders(self) -> list[BookingView]:
-        """The bookings whose reminder is due now, each reminder marked sent as it is taken.
-
-        Call it in a unit of work that also queues the messages: both are kept, or neither. Of
-        two instances taking the same reminder, the database lets one mark it.
-        """
-        now = self.clock()
-        taken = []
-        with self._session() as session:
-            due = session.exec(
-                select(Reminder, Booking)
-                .join(Booking, Booking.id == Reminder.booking_id)
-                .where(
-                    Reminder.due_at <= now,
-                    Reminder.sent_at.is_(None),
-                    Booking.status.in_(("pending", "confirmed")),
-                    Booking.slot_start == Reminder.slot_start,  # not for a moved booking
-                    Booking.slot_start > now,  # never after the fact
-                )
-            ).all()
-            # After a pause only the nearest reminder of a booking goes out, not a pile of them.
-            nearest: dict[int, float] = {}
-            for reminder, _booking in due:
-                hours = nearest.get(reminder.booking_id, reminder.hours_before)
-                nearest[reminder.booking_id] = min(hours, reminder.hours_before)
-            for reminder, booking in due:
-                won = session.execute(
-                    update(Reminder)
-                    .where(Reminder.id == reminder.id, Reminder.sent_at.is_(None))
-                    .values(sent_at=now)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if won and reminder.hours_before == nearest[reminder.booking_id]:
-                    taken.append(self._view(booking))
-        return taken
-
-    def reminders_of(self, user_id: int) -> list[dict]:
-        with self._session() as session:
-            rows = session.exec(
-                select(Reminder, Booking.ref)
-                .join(Booking, Booking.id == Reminder.booking_id)
-                .where(Booking.user_id == user_id)
-                .order_by(Reminder.due_at)
-            ).all()
-            return [
-                {
-                    "booking": ref,
-                    "hours_before": r.hours_before,
-                    "due_at": r.due_at.isoformat(),
-                    "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-                }
-                for r, ref in rows
-            ]
-
-
-def _new_ref() -> str:
-    return "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
-
-
-def _consultant(row: Consultant) -> ConsultantView:
-    return ConsultantView(
-        row.id,
-        row.name,
-        row.telegram_user_id,
-        tuple(row.languages.split(",")),
-        tuple(row.ways.split(",")),
-        row.hours,
-        row.active,
-    )

@@ -1,0 +1,48 @@
+"""The python-telegram-bot Application both runners (polling, webhook) start from."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.aiohttp_request import AiohttpRequest
+
+log = logging.getLogger(__name__)
+
+
+class _Application(Application):
+    """PTB's Application, minus its bookkeeping for persistence, which we do not use: without a
+    persistence it still adds every chat and user id that ever wrote to two sets that are
+    never emptied (python-telegram-bot 22), so memory grew with the number of clients."""
+
+    def _mark_for_persistence_update(self, *, update: object = None, job: object = None) -> None:
+        if self.persistence:
+            super()._mark_for_persistence_update(update=update, job=job)
+
+
+def application_builder(
+    token: str, base_url: str | None, max_rate: float = 30, polls: AiohttpRequest | None = None
+) -> ApplicationBuilder:
+    """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
+    # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
+    # retry inside the limiter: it would hold the update; the outbox retries later by itself.
+    limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
+    builder = (
+        ApplicationBuilder()
+        .application_class(_Application)
+        .token(token)
+        .rate_limiter(limiter)
+        .request(AiohttpRequest())
+        .get_updates_request(polls or AiohttpRequest(connection_pool_size=1))
+    )
+    return builder.base_url(base_url) if base_url else builder
+
+
+async def every(period: float, job: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        try:
+            await job()
+        except Exception as error:  # a failed round is retried next time; the bot goes on
+            log.error("housekeeping failed: %s", type(error).__name__)
+        await asyncio.sleep(period)

@@ -1,0 +1,41 @@
+"""The parts the composition root (bot/cli.py) builds: the store, the engine, retention."""
+
+import logging
+
+from bot.config import Settings
+from dialogs.crisis import CrisisScreen
+from dialogs.engine import IntakeEngine
+from dialogs.i18n import Texts
+from storage import Store, open_database
+
+log = logging.getLogger("intake_bot")
+
+
+def open_store(settings: Settings) -> Store:
+    return Store(
+        open_database(settings.database_url),
+        settings.schedule(),
+        settings.cipher(),
+        reminder_hours=settings.reminder_hours,
+    )
+
+
+def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
+    store = open_store(settings)
+    texts = Texts()
+    screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
+    return store, IntakeEngine(store, texts, settings.intake(), screen), texts
+
+
+def purger(store: Store, settings: Settings):
+    def purge() -> tuple[int, int]:
+        intakes, bookings = store.purge(
+            abandoned_after_days=settings.abandoned_intake_days,
+            keep_bookings_days=settings.booking_retention_days,
+        )
+        log.info(
+            "retention: %d idle intakes deleted, %d old bookings anonymized", intakes, bookings
+        )
+        return intakes, bookings
+
+    return purge

@@ -1,0 +1,125 @@
+"""Consultants, their hours and time off, and the calendars that can take a client."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from storage.models import (
+    Consultant,
+    TimeOff,
+)
+from storage.schedule import WeeklyHours, parse_weekly_hours
+
+
+@dataclass(frozen=True)
+class ConsultantView:
+    id: int
+    name: str
+    telegram_user_id: int
+    languages: tuple[str, ...]
+    ways: tuple[str, ...]
+    hours: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    id: int  # 0: the team calendar, used while no consultant is configured
+    hours: WeeklyHours | None  # None: the practice's hours
+    off: tuple[tuple[datetime, datetime], ...] = ()
+
+    def is_off(self, start: datetime, length: timedelta) -> bool:
+        """Whether a session from `start` overlaps the consultant's time off."""
+        end = start + length
+        return any(off_start < end and start < off_end for off_start, off_end in self.off)
+
+
+def _consultant(row: Consultant) -> ConsultantView:
+    return ConsultantView(
+        row.id,
+        row.name,
+        row.telegram_user_id,
+        tuple(row.languages.split(",")),
+        tuple(row.ways.split(",")),
+        row.hours,
+        row.active,
+    )
+
+
+class ConsultantsMixin:
+    """Part of Store: who consults, when, in which languages and ways."""
+
+    def add_consultant(
+        self, *, name: str, telegram_user_id: int, languages: str, ways: str, hours: str
+    ) -> ConsultantView:
+        parse_weekly_hours(hours)
+        if any(c.telegram_user_id == telegram_user_id for c in self.consultants(False)):
+            raise ValueError(f"a consultant with Telegram id {telegram_user_id} exists already")
+        with self._session() as session:
+            row = Consultant(
+                name=name,
+                telegram_user_id=telegram_user_id,
+                languages=languages,
+                ways=ways,
+                hours=hours,
+            )
+            session.add(row)
+            session.flush()  # its id
+            return _consultant(row)
+
+    def consultants(self, active_only: bool = True) -> list[ConsultantView]:
+        with self._session() as session:
+            query = select(Consultant).order_by(Consultant.id)
+            if active_only:
+                query = query.where(Consultant.active)
+            return [_consultant(row) for row in session.exec(query)]
+
+    def consultant_by_telegram(self, telegram_user_id: int) -> ConsultantView | None:
+        return next((c for c in self.consultants() if c.telegram_user_id == telegram_user_id), None)
+
+    def set_consultant_hours(self, consultant_id: int, hours: str) -> bool:
+        parse_weekly_hours(hours)
+        return self._update_consultant(consultant_id, hours=hours)
+
+    def remove_consultant(self, consultant_id: int) -> bool:
+        """Stop offering a consultant's time; their bookings stay as they are."""
+        return self._update_consultant(consultant_id, active=False)
+
+    def _update_consultant(self, consultant_id: int, **values: object) -> bool:
+        with self._session() as session:
+            done = session.execute(
+                update(Consultant).where(Consultant.id == consultant_id).values(**values)
+            ).rowcount
+            return done == 1
+
+    def add_time_off(
+        self, consultant_id: int, starts: datetime, ends: datetime, note: str = ""
+    ) -> None:
+        if ends <= starts:
+            raise ValueError("time off must end after it starts")
+        with self._session() as session:
+            session.add(
+                TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
+            )
+
+    def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
+        """The calendars that can take a client who wants `way` in `lang`."""
+        consultants = session.exec(select(Consultant).where(Consultant.active)).all()
+        if not consultants:
+            return [_Calendar(0, None)]
+        fitting = [
+            c
+            for c in consultants
+            if (lang is None or lang in c.languages.split(","))
+            and (way is None or way in c.ways.split(","))
+        ]
+        offs: dict[int, list[tuple[datetime, datetime]]] = {}
+        for off in session.exec(
+            select(TimeOff).where(TimeOff.consultant_id.in_([c.id for c in fitting]))
+        ):
+            offs.setdefault(off.consultant_id, []).append((off.starts_at, off.ends_at))
+        return [
+            _Calendar(c.id, parse_weekly_hours(c.hours), tuple(offs.get(c.id, ()))) for c in fitting
+        ]

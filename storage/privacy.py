@@ -1,0 +1,213 @@
+"""Consent, the client's rights (export, correction, erasure), staff access and retention, and
+re-encryption under a new key."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from storage.bookings import BookingView
+from storage.crypto import Cipher
+from storage.models import (
+    Booking,
+    ConsentRecord,
+    Conversation,
+    ProcessedUpdate,
+    Reminder,
+    StaffAccess,
+    WaitlistEntry,
+)
+
+
+class PrivacyMixin:
+    """Part of Store: what is kept about a client, for how long, and who looked."""
+
+    def record_consent(self, *, user_id: int, version: str, lang: str, text_hash: str) -> None:
+        with self._session() as session:
+            session.add(
+                ConsentRecord(user_id=user_id, version=version, lang=lang, text_hash=text_hash)
+            )
+
+    def consent_version(self, user_id: int) -> str | None:
+        """The notice version of the client's latest consent, if any."""
+        with self._session() as session:
+            row = session.exec(
+                select(ConsentRecord)
+                .where(ConsentRecord.user_id == user_id)
+                .order_by(ConsentRecord.given_at.desc(), ConsentRecord.id.desc())
+            ).first()
+            return row.version if row else None
+
+    def log_staff_access(
+        self,
+        *,
+        client_user_id: int,
+        staff_user_id: int,
+        staff_name: str,
+        booking_ref: str,
+        what: str,
+    ) -> None:
+        with self._session() as session:
+            session.add(
+                StaffAccess(
+                    client_user_id=client_user_id,
+                    staff_user_id=staff_user_id,
+                    staff_name=staff_name,
+                    booking_ref=booking_ref,
+                    what=what,
+                )
+            )
+
+    def export_client(self, user_id: int) -> dict:
+        """Everything stored about one client, decrypted, as plain JSON-ready data."""
+        with self._session() as session:
+            consents = session.exec(
+                select(ConsentRecord)
+                .where(ConsentRecord.user_id == user_id)
+                .order_by(ConsentRecord.given_at)
+            ).all()
+            accesses = session.exec(
+                select(StaffAccess)
+                .where(StaffAccess.client_user_id == user_id)
+                .order_by(StaffAccess.at)
+            ).all()
+            conversation = session.get(Conversation, user_id)
+            return {
+                "telegram_user_id": user_id,
+                "conversation": self._open(conversation.state) if conversation else None,
+                "conversation_updated_at": conversation.updated_at.isoformat()
+                if conversation
+                else None,
+                "bookings": [
+                    {
+                        "reference": b.ref,
+                        "start": b.start.isoformat(),
+                        "status": b.status,
+                        "organization": b.org_code,
+                        "way": b.way,
+                        "consultation_language": b.consult_lang,
+                        "answers": b.answers,
+                        "booked_at": b.created_at.isoformat(),
+                    }
+                    for b in self.client_bookings(user_id)
+                ],
+                "consents": [
+                    {
+                        "notice_version": c.version,
+                        "language": c.lang,
+                        "text_sha256": c.text_hash,
+                        "given_at": c.given_at.isoformat(),
+                    }
+                    for c in consents
+                ],
+                "reminders": self.reminders_of(user_id),
+                "waiting_list": [
+                    {
+                        "way": w.way,
+                        "consultation_language": w.consult_lang,
+                        "since": w.created_at.isoformat(),
+                        "contact": self._open(w.answers),
+                    }
+                    for w in session.exec(
+                        select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
+                    )
+                ],
+                "staff_accesses": [
+                    {
+                        "staff_member": a.staff_name,
+                        "staff_user_id": a.staff_user_id,
+                        "booking": a.booking_ref,
+                        "what": a.what,
+                        "at": a.at.isoformat(),
+                    }
+                    for a in accesses
+                ],
+            }
+
+    def correct_answer(self, *, user_id: int, key: str, value: object) -> list[BookingView]:
+        """Change one answer in every booking of the client; return the active ones."""
+        with self._session() as session:
+            rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
+            for row in rows:
+                answers = self._open(row.answers)
+                answers[key] = value
+                row.answers = self._seal(answers)
+        return [b for b in self.client_bookings(user_id) if b.status in ("pending", "confirmed")]
+
+    def erase_client(self, user_id: int) -> list[BookingView]:
+        """Delete or anonymize everything about a client; cancel future bookings at once.
+
+        What stays is the bare fact that a booking existed at that time (reference, slot,
+        organization, way), with nothing that identifies the person. Returns the bookings as
+        they were, so the staff messages that showed the client's data can be edited.
+        """
+        before = self.client_bookings(user_id)
+        now = self.clock()
+        with self._session() as session:
+            rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
+            session.execute(delete(Reminder).where(Reminder.booking_id.in_([r.id for r in rows])))
+            for row in rows:
+                if row.status == "held":
+                    session.delete(row)
+                else:
+                    _anonymize(row, cancel=row.slot_start > now)
+            self.delete_conversation(user_id)  # checks the version this update read
+            for table, column in (
+                (ConsentRecord, ConsentRecord.user_id),
+                (StaffAccess, StaffAccess.client_user_id),
+                (WaitlistEntry, WaitlistEntry.user_id),
+            ):
+                session.execute(delete(table).where(column == user_id))
+        return before
+
+    def purge(self, *, abandoned_after_days: int, keep_bookings_days: int) -> tuple[int, int]:
+        """Retention: forget idle intakes, and anonymize bookings past the kept period."""
+        now = self.clock()
+        with self._session() as session:
+            idle = session.execute(
+                delete(Conversation).where(
+                    Conversation.updated_at < now - timedelta(days=abandoned_after_days)
+                )
+            ).rowcount
+            old = session.exec(
+                select(Booking).where(
+                    Booking.user_id != 0,
+                    Booking.slot_start < now - timedelta(days=keep_bookings_days),
+                )
+            ).all()
+            for row in old:
+                _anonymize(row, cancel=False)
+            # Telegram redelivers for 24 hours at most; two days of ids is plenty.
+            session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))
+            )
+            self._forget_orphans(session)
+            return idle, len(old)
+
+    def _forget_orphans(self, session: Session) -> None:
+        """Consent and access records of clients of whom nothing else is kept."""
+        kept = select(Conversation.user_id).union(
+            select(Booking.user_id).where(Booking.user_id != 0)
+        )
+        session.execute(delete(ConsentRecord).where(ConsentRecord.user_id.not_in(kept)))
+        session.execute(delete(StaffAccess).where(StaffAccess.client_user_id.not_in(kept)))
+
+    def rotate_key(self, new: Cipher) -> int:
+        """Re-encrypt every sealed value under `new`'s current key; return how many."""
+        count = 0
+        with self._session() as session:
+            for row in session.exec(select(Conversation)).all():
+                row.state = new.encrypt(self.cipher.decrypt(row.state))
+                count += 1
+            for row in session.exec(select(Booking).where(Booking.user_id != 0)).all():
+                row.answers = new.encrypt(self.cipher.decrypt(row.answers))
+                count += 1
+        self.cipher = new
+        return count
+
+
+def _anonymize(row: Booking, *, cancel: bool) -> None:
+    if cancel and row.status in ("pending", "confirmed"):
+        row.status = "cancelled"
+    row.user_id = row.chat_id = 0
+    row.answers = ""

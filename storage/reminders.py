@@ -1,0 +1,95 @@
+"""Reminders before a booking: planned with it, taken once when due."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import select
+
+from storage.bookings import BookingView
+from storage.models import (
+    Booking,
+    Reminder,
+)
+
+
+class RemindersMixin:
+    """Part of Store: a booking's reminders."""
+
+    def _plan_reminders(self, ref: str) -> None:
+        now = self.clock()
+        with self._session() as session:
+            row = session.exec(select(Booking).where(Booking.ref == ref)).one()
+            for hours in self.reminder_hours:
+                due = row.slot_start - timedelta(hours=hours)
+                if due > now:
+                    session.add(
+                        Reminder(
+                            booking_id=row.id,
+                            slot_start=row.slot_start,
+                            hours_before=hours,
+                            due_at=due,
+                        )
+                    )
+
+    def _drop_reminders(self, ref: str) -> None:
+        with self._session() as session:
+            booking_id = session.exec(select(Booking.id).where(Booking.ref == ref)).one()
+            session.execute(
+                delete(Reminder).where(
+                    Reminder.booking_id == booking_id, Reminder.sent_at.is_(None)
+                )
+            )
+
+    def take_due_reminders(self) -> list[BookingView]:
+        """The bookings whose reminder is due now, each reminder marked sent as it is taken.
+
+        Call it in a unit of work that also queues the messages: both are kept, or neither. Of
+        two instances taking the same reminder, the database lets one mark it.
+        """
+        now = self.clock()
+        taken = []
+        with self._session() as session:
+            due = session.exec(
+                select(Reminder, Booking)
+                .join(Booking, Booking.id == Reminder.booking_id)
+                .where(
+                    Reminder.due_at <= now,
+                    Reminder.sent_at.is_(None),
+                    Booking.status.in_(("pending", "confirmed")),
+                    Booking.slot_start == Reminder.slot_start,  # not for a moved booking
+                    Booking.slot_start > now,  # never after the fact
+                )
+            ).all()
+            # After a pause only the nearest reminder of a booking goes out, not a pile of them.
+            nearest: dict[int, float] = {}
+            for reminder, _booking in due:
+                hours = nearest.get(reminder.booking_id, reminder.hours_before)
+                nearest[reminder.booking_id] = min(hours, reminder.hours_before)
+            for reminder, booking in due:
+                won = session.execute(
+                    update(Reminder)
+                    .where(Reminder.id == reminder.id, Reminder.sent_at.is_(None))
+                    .values(sent_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won and reminder.hours_before == nearest[reminder.booking_id]:
+                    taken.append(self._view(booking))
+        return taken
+
+    def reminders_of(self, user_id: int) -> list[dict]:
+        with self._session() as session:
+            rows = session.exec(
+                select(Reminder, Booking.ref)
+                .join(Booking, Booking.id == Reminder.booking_id)
+                .where(Booking.user_id == user_id)
+                .order_by(Reminder.due_at)
+            ).all()
+            return [
+                {
+                    "booking": ref,
+                    "hours_before": r.hours_before,
+                    "due_at": r.due_at.isoformat(),
+                    "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+                }
+                for r, ref in rows
+            ]
