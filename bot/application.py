@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -46,3 +47,12 @@ async def every(period: float, job: Callable[[], Awaitable[object]]) -> None:
         except Exception as error:  # a failed round is retried next time; the bot goes on
             log.error("housekeeping failed: %s", type(error).__name__)
         await asyncio.sleep(period)
+
+
+async def until_signalled(serve) -> None:
+    """Run `serve(stop)` until SIGINT or SIGTERM sets `stop`."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(stop)

@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 import sys
 from datetime import timedelta
@@ -11,6 +10,7 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from bot.admin import add_admin_commands
+from bot.application import until_signalled
 from bot.config import Settings
 from bot.flood import FloodGuard
 from bot.wiring import build_engine, purger
@@ -124,17 +124,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_api_base_url,
         settings.telegram_max_rate,
     )
-    asyncio.run(_until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
+    asyncio.run(until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
     return 0
-
-
-async def _until_signalled(serve) -> None:
-    """Run `serve(stop)` until SIGINT or SIGTERM sets `stop`."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await serve(stop)
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -21,8 +21,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.application import application_builder, every
-from bot.cli import _until_signalled
+from bot.application import application_builder, every, until_signalled
 from bot.config import Settings
 from bot.telegram import ALLOWED_UPDATES, TelegramFront
 from dialogs.i18n import Texts
@@ -248,7 +247,7 @@ def run_webhook(
     )
     try:
         asyncio.run(
-            _until_signalled(
+            until_signalled(
                 lambda stop: serve_webhook(app, front, store, metrics, settings, stop, jobs)
             )
         )

@@ -17,6 +17,7 @@ from dialogs.messages import (
 )
 from dialogs.questions import (
     BY_KEY,
+    CONTACT,
     CRISIS_LABELS,
     Question,
     previous_key,
@@ -323,7 +324,7 @@ def book(ctx: Context, state: State, turn: Turn) -> State:
 
 def join_waitlist(ctx: Context, state: State, turn: Turn) -> State:
     answers = state.answers
-    contact = {key: answers[key] for key in ("name", "phone", "email") if key in answers}
+    contact = {key: answers[key] for key in CONTACT if key in answers}
     ctx.store.join_waitlist(
         user_id=turn.user_id,
         chat_id=turn.chat_id,
@@ -339,9 +340,7 @@ def join_waitlist(ctx: Context, state: State, turn: Turn) -> State:
             ctx.t(
                 staff,
                 "staff.waitlist",
-                name=contact.get("name", unknown),
-                phone=contact.get("phone", unknown),
-                email=contact.get("email", unknown),
+                **{key: contact.get(key, unknown) for key in CONTACT},
                 way=render.way_name(ctx, answers.get("way", "video"), staff),
                 consult_lang=ctx.t.language_name(
                     answers.get("consult_lang", staff), staff, title=False

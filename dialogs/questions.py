@@ -41,6 +41,8 @@ class Question:
     saved: str | None = None  # message id confirming the answer as understood, e.g. a number
     free_text: bool = False  # the client's own words: kept even when they show a risk
     columns: int = 2
+    contact: bool = False  # how to reach the client: in the staff notice and the waiting list
+    correctable: bool = False  # the client can correct it from /mydata after booking
 
 
 YES_NO = (Choice("yes", _("choice.yes")), Choice("no", _("choice.no")))
@@ -55,7 +57,9 @@ QUESTIONS: tuple[Question, ...] = (
         help_after_misses=3,
         help=_("help.org"),
     ),
-    Question("name", _("ask.name"), _("label.name"), parse=parse_name),
+    Question(
+        "name", _("ask.name"), _("label.name"), parse=parse_name, contact=True, correctable=True
+    ),
     Question(
         "gender",
         _("ask.gender"),
@@ -76,9 +80,18 @@ QUESTIONS: tuple[Question, ...] = (
         parse=parse_phone,
         accepts_contact=True,
         saved=_("saved.phone"),
+        contact=True,
+        correctable=True,
     ),
-    Question("email", _("ask.email"), _("label.email"), parse=parse_email),
-    Question("city", _("ask.city"), _("label.city"), parse=parse_city),
+    Question(
+        "email",
+        _("ask.email"),
+        _("label.email"),
+        parse=parse_email,
+        contact=True,
+        correctable=True,
+    ),
+    Question("city", _("ask.city"), _("label.city"), parse=parse_city, correctable=True),
     Question("reason", _("ask.reason"), _("label.reason"), parse=parse_reason, free_text=True),
     Question("way", _("ask.way"), _("label.way"), options="ways", columns=3),
     Question(
@@ -94,6 +107,8 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 
+CONTACT = tuple(q.key for q in QUESTIONS if q.contact)  # name, phone, e-mail
+CORRECTABLE = tuple(q.key for q in QUESTIONS if q.correctable)
 BY_KEY = {question.key: question for question in QUESTIONS}
 
 # Ways of consulting the practice may offer (CONSULTATION_WAYS picks from these).

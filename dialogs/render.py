@@ -15,6 +15,7 @@ from dialogs.messages import (
     StaffNote,
 )
 from dialogs.questions import (
+    CONTACT,
     CRISIS_LABELS,
     WAY_LABELS,
 )
@@ -51,9 +52,7 @@ def staff_text(ctx: Context, booking: BookingView) -> str:
         way=way_name(ctx, booking.way, staff),
         consult_lang=ctx.t.language_name(booking.consult_lang, staff, title=False),
         org=f"{org.name} ({org.code})" if org else booking.org_code,
-        name=answers.get("name", ""),
-        phone=answers.get("phone", ""),
-        email=answers.get("email", ""),
+        **{key: answers.get(key, "") for key in CONTACT},
     )
     status = ctx.t(staff, STATUS_LINES[booking.status], who=booking.decided_by or "")
     return f"{flag}{body}\n\n{status}"

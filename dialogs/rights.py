@@ -20,13 +20,13 @@ from dialogs.messages import (
 )
 from dialogs.questions import (
     BY_KEY,
+    CORRECTABLE,
     QUESTIONS,
 )
 from dialogs.render import CLIENT_STATUS
 
 log = logging.getLogger(__name__)
 
-CORRECTABLE = ("name", "phone", "email", "city")
 MYDATA_SNIPPET = 200
 
 

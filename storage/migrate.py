@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
-from storage import models  # noqa: F401  (registers the tables)
+import storage.models  # noqa: F401  (registers the tables)
 
 if TYPE_CHECKING:
     from alembic.config import Config

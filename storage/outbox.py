@@ -74,7 +74,7 @@ class OutboxMixin:
         with self._session() as session:
             chats = {call["chat_id"] for call in calls}
             waiting = set(
-                session.exec(
+                session.connection().scalars(
                     select(OutboxMessage.chat_id)
                     .where(
                         OutboxMessage.chat_id.in_(chats),
@@ -102,12 +102,11 @@ class OutboxMixin:
             ]
             # One INSERT for all of them. Each sealed payload is unique (a random nonce), so
             # it tells which id is whose, whatever order RETURNING gives them back in.
+            table = OutboxMessage.__table__
             ids = dict(
-                session.execute(
-                    insert(OutboxMessage)
-                    .values(rows)
-                    .returning(OutboxMessage.payload, OutboxMessage.id)
-                ).all()
+                session.connection()
+                .execute(insert(table).returning(table.c.payload, table.c.id), rows)
+                .all()
             )
             handed = [
                 Pending(

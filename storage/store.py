@@ -190,7 +190,7 @@ class Store(
             versions = session.info.get(_VERSIONS)  # None: not in a unit of work
             if versions is not None:
                 query = query.with_for_update()  # PostgreSQL: the other instance waits here
-            row = session.execute(query).first()
+            row = session.connection().execute(query).first()
             if versions is not None:
                 versions[user_id] = row.version if row else None
         return self._open(row.state) if row else None
@@ -210,23 +210,29 @@ class Store(
             versions = session.info.get(_VERSIONS, {})
             if user_id not in versions:  # not read in this transaction: last writer wins
                 statement = self._upsert_into(Conversation).values(user_id=user_id, **values)
-                session.execute(
+                session.connection().execute(
                     statement.on_conflict_do_update(index_elements=["user_id"], set_=values)
                 )
                 return
             read = versions[user_id]
             if read is None:  # there was none: exactly one transaction may create it
                 insert = self._upsert_into(Conversation).values(user_id=user_id, **values)
-                done = session.execute(
-                    insert.on_conflict_do_nothing().returning(Conversation.user_id)
-                ).first()
+                done = (
+                    session.connection()
+                    .execute(insert.on_conflict_do_nothing().returning(Conversation.user_id))
+                    .first()
+                )
             else:
-                done = session.execute(
-                    update(Conversation)
-                    .where(Conversation.user_id == user_id, Conversation.version == read)
-                    .values(version=read + 1, **values)
-                    .returning(Conversation.user_id)
-                ).first()
+                done = (
+                    session.connection()
+                    .execute(
+                        update(Conversation)
+                        .where(Conversation.user_id == user_id, Conversation.version == read)
+                        .values(version=read + 1, **values)
+                        .returning(Conversation.user_id)
+                    )
+                    .first()
+                )
             if done is None:
                 raise Conflict(user_id)
             versions[user_id] = 0 if read is None else read + 1
@@ -239,10 +245,10 @@ class Store(
             read = versions.get(user_id)
             if read is not None:
                 statement = statement.where(Conversation.version == read)
-                if session.execute(statement).rowcount != 1:
+                if session.connection().execute(statement).rowcount != 1:
                     raise Conflict(user_id)
             else:
-                session.execute(statement)
+                session.connection().execute(statement)
             if user_id in versions:
                 versions[user_id] = None  # gone now: a later save in this transaction creates it
 
@@ -271,16 +277,20 @@ class Store(
     def claim_nudge(self, user_id: int, idle_for: timedelta) -> bool:
         """Mark the reminder as sent; False if another process claimed it first."""
         with self._session() as session:
-            claimed = session.execute(
-                update(Conversation)
-                .where(
-                    Conversation.user_id == user_id,
-                    Conversation.active,
-                    Conversation.nudged_at.is_(None),
-                    Conversation.updated_at < self.clock() - idle_for,
+            claimed = (
+                session.connection()
+                .execute(
+                    update(Conversation)
+                    .where(
+                        Conversation.user_id == user_id,
+                        Conversation.active,
+                        Conversation.nudged_at.is_(None),
+                        Conversation.updated_at < self.clock() - idle_for,
+                    )
+                    .values(nudged_at=self.clock())
                 )
-                .values(nudged_at=self.clock())
-            ).rowcount
+                .rowcount
+            )
             return claimed == 1
 
     def answers(self) -> bool:
@@ -324,14 +334,14 @@ class Store(
         )
         with self._session() as session:
             inserted = statement.on_conflict_do_nothing().returning(ProcessedUpdate.update_id)
-            return session.execute(inserted).first() is not None
+            return session.connection().execute(inserted).first() is not None
 
     def record_failed_update(self, update_id: int, error: str) -> None:
         """An update given up after repeated failures: its id and the error's type only."""
         values = {"handled_at": self.clock(), "failed": error[:64]}
         statement = self._upsert_into(ProcessedUpdate).values(update_id=update_id, **values)
         with self._session() as session:
-            session.execute(
+            session.connection().execute(
                 statement.on_conflict_do_update(index_elements=["update_id"], set_=values)
             )
 

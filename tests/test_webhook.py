@@ -347,3 +347,32 @@ def test_run_webhook_without_its_url_or_secret_says_which_and_exits_2(
     assert (
         capsys.readouterr().err.strip() == f"intake-bot: setting {missing} is missing (see README)"
     )
+
+
+async def test_an_update_that_cannot_be_stored_gets_503_and_is_handled_once_redelivered(
+    tg, tmp_path
+):
+    """The webhook answers 200 only after the update's transaction committed: while the
+    database is away Telegram is told to deliver it again, and nothing of it is lost."""
+    database = tmp_path / "intake.db"
+    async with running_webhook(tg, f"sqlite:///{database}") as (store, _local):
+        ana = tg.user(8801, language_code="en")
+        await ana.send("/start")
+        store.engine.dispose()
+        away = {file: file.with_name("away-" + file.name) for file in tmp_path.glob("intake.db*")}
+        for file, moved in away.items():
+            file.rename(moved)
+        database.mkdir()  # where the database was, now nothing SQLite can open
+        update_id = tg.push_update(tg._callback_query(8801, ana.last(), "lang:en"))
+        for _ in range(200):
+            if any("HTTP 503" in error for error in tg.webhook_errors):
+                break
+            await asyncio.sleep(0.02)
+        assert any("HTTP 503" in error for error in tg.webhook_errors)
+        assert update_id not in tg._confirmed_at  # not acknowledged: Telegram keeps it
+        database.rmdir()
+        for file, moved in away.items():
+            moved.rename(file)
+        await tg.wait_processed(update_id, timeout=20, chat_id=8801, min_messages=1, since=1)
+        assert "privacy" in ana.last().text  # the language was taken: the consent question
+        assert store.load_conversation(8801)["step"] == "consent"
