@@ -55,6 +55,8 @@ class OutboxSender:
         self._queues: dict[int, deque[Pending]] = {}  # per chat with a worker: what it sends
         self._more: set[int] = set()  # chats that also have messages waiting in the outbox
         self._workers: set[asyncio.Task] = set()
+        self._held: set[int] = set()  # ids this process has claimed and not settled
+        self._unrecorded: dict[int, int | None] = {}  # sent, its record failed: message ids
 
     def busy(self) -> bool:
         """Whether it is about to look at the outbox or is sending."""
@@ -70,7 +72,7 @@ class OutboxSender:
             self.store.release([message.id for message in handed])
             self.wake()
             return
-        for message in handed:
+        for message in self._hold(handed):
             self._queue(message.chat_id, from_outbox=False).append(message)
         for chat_id in waiting:
             if chat_id in self._queues:
@@ -86,9 +88,10 @@ class OutboxSender:
         while not stop.is_set():
             self._wake.clear()
             try:
-                if self._workers and time.monotonic() - renewed > RENEW_EVERY.total_seconds():
-                    self.store.renew_claims()
+                if self._held and time.monotonic() - renewed > RENEW_EVERY.total_seconds():
+                    self.store.renew_claims(sorted(self._held))
                     renewed = time.monotonic()
+                self._record_unrecorded()
                 self._start_workers()
             except Exception as error:  # the database is away: the next round tries again
                 log.warning("outbox round failed: %s", type(error).__name__)
@@ -109,6 +112,10 @@ class OutboxSender:
             worker.cancel()
         if self._workers:
             await asyncio.wait(self._workers, timeout=seconds)
+        with contextlib.suppress(Exception):  # workers cancelled before they began
+            self.store.release([m.id for queue in self._queues.values() for m in queue])
+            self._record_unrecorded()
+        self._queues.clear()
 
     async def drain(self, bot: Bot) -> None:
         """Send everything due now and wait for it (tests and one-off commands)."""
@@ -120,8 +127,34 @@ class OutboxSender:
         self.bot = running
 
     def _start_workers(self) -> None:
-        for message in self.store.claim_outbox(skip=frozenset(self._queues)):
+        for message in self._hold(self.store.claim_outbox(skip=frozenset(self._queues))):
             self._queue(message.chat_id, from_outbox=True).append(message)
+
+    def _hold(self, messages: list[Pending]) -> list[Pending]:
+        """Note the claims this process holds: it renews them, and only them."""
+        self._held.update(message.id for message in messages)
+        return messages
+
+    def _settled(self, *ids: int) -> None:
+        self._held.difference_update(ids)
+
+    def _record(self, sent: list[int]) -> None:
+        """Record quiet calls as sent; if that fails, later rounds try again."""
+        ids, sent[:] = list(sent), []
+        try:
+            self.store.settle_sent(ids)
+        except Exception:
+            self._unrecorded.update(dict.fromkeys(ids))
+            return
+        self._settled(*ids)
+
+    def _record_unrecorded(self) -> None:
+        """Sent, but the database did not take the record then: record it now, not send it
+        again."""
+        for message_id, telegram_id in list(self._unrecorded.items()):
+            self.store.settle(message_id, sent=True, telegram_message_id=telegram_id)
+            del self._unrecorded[message_id]
+            self._settled(message_id)
 
     def _queue(self, chat_id: int, *, from_outbox: bool) -> deque[Pending]:
         """The chat's queue; a worker is started for a chat that has none."""
@@ -136,35 +169,39 @@ class OutboxSender:
 
     async def _chat_worker(self, bot: Bot, chat_id: int) -> None:
         """Send one chat's messages in order until none is due."""
-        queue = self._queues[chat_id]
         answered: list[int] = []  # sent, to record with the next: repeating them is harmless
         message = None
         try:
+            queue = self._queues[chat_id]
             while queue or chat_id in self._more:
                 if not queue:
                     self._more.discard(chat_id)
-                    queue.extend(self.store.claim_outbox(chat=chat_id, limit=1))
+                    self._record(answered)  # else they stay this chat's oldest unsent ones
+                    queue.extend(self._hold(self.store.claim_outbox(chat=chat_id, limit=1)))
                     if queue:
                         self._more.add(chat_id)
                     continue
                 message = queue.popleft()
                 quiet = message.kind in QUIET
                 settled = await self._send(bot, message, record=not quiet, with_sent=answered)
-                if not settled:
-                    message = None
-                    break  # it waits for a retry, and so does the rest of this chat
-                if quiet:
+                if quiet and settled:
                     answered.append(message.id)
+                else:
+                    self._settled(message.id)
                 message = None
+                if not settled:
+                    break  # it waits for a retry, and so does the rest of this chat
         except asyncio.CancelledError:  # stopping: the next start sends them (maybe again)
             raise
-        except Exception as error:  # the claims lapse and the messages are tried again
+        except Exception as error:  # released below: the next round tries them again
             log.warning("outbox worker stopped: %s", type(error).__name__)
         finally:
-            with contextlib.suppress(Exception):
-                self.store.settle_sent(answered)
-                self.store.release([m.id for m in (message, *queue) if m is not None])
-            del self._queues[chat_id]
+            queue = self._queues.pop(chat_id, deque())
+            self._record(answered)
+            leftover = [m.id for m in (message, *queue) if m is not None]
+            with contextlib.suppress(Exception):  # if not, their claims lapse: not renewed
+                self.store.release(leftover)
+            self._settled(*leftover)
             if chat_id in self._more:  # messages wait in the outbox: let a round look
                 self._more.discard(chat_id)
                 self._wake.set()
@@ -212,9 +249,17 @@ class OutboxSender:
             log.warning("outbox send failed (%s); retrying in %s", type(error).__name__, backoff)
             store.settle(message.id, retry_at=store.clock() + backoff)
             return False
-        if record:
-            store.settle(message.id, sent=True, telegram_message_id=message_id, also_sent=with_sent)
-            with_sent.clear()
+        try:
+            self._after_send(message, message_id)
+            if record:
+                store.settle(
+                    message.id, sent=True, telegram_message_id=message_id, also_sent=with_sent
+                )
+                self._settled(*with_sent)
+                with_sent.clear()
+        except Exception as error:  # Telegram took it: record it later, never send it again
+            log.warning("a sent message is recorded later: %s", type(error).__name__)
+            self._unrecorded[message.id] = message_id
         return True
 
     async def _call(self, bot: Bot, message: Pending) -> int | None:
@@ -249,16 +294,18 @@ class OutboxSender:
             )
         else:
             sent = await bot.send_message(chat_id, body["text"], reply_markup=body["reply_markup"])
-        if body.get("then_record_access"):  # staff saw a client's details: /mydata says so
-            log.info(
-                "staff opened the details of booking %s", body["then_record_access"]["booking_ref"]
-            )
-            self.store.log_staff_access(**body["then_record_access"])
-        if message.ref:  # the staff notice of a booking: kept to edit it later
-            self.store.set_staff_message(
-                ref=message.ref, chat_id=sent.chat_id, message_id=sent.message_id
-            )
         return sent.message_id
+
+    def _after_send(self, message: Pending, message_id: int | None) -> None:
+        """What a sent message leaves behind in the database."""
+        access = message.payload.get("then_record_access")
+        if access:  # staff saw a client's details: /mydata says so
+            log.info("staff opened the details of booking %s", access["booking_ref"])
+            self.store.log_staff_access(**access)
+        if message.ref and message.kind == "send":  # a booking's staff notice: to edit later
+            self.store.set_staff_message(
+                ref=message.ref, chat_id=message.chat_id, message_id=message_id
+            )
 
 
 def _backoff(message: Pending, longest: timedelta) -> timedelta:

@@ -45,7 +45,7 @@ async def serve_polling(
     Each of `jobs` (every so many seconds, a coroutine function) runs at start and then again.
     """
     async with app:
-        sender = await front.started(app, stop)
+        stop_sender = await front.started(app)
         housekeeping = [asyncio.create_task(every(period, job)) for period, job in jobs]
         await app.start()
         await app.updater.start_polling(poll_interval=0.0, allowed_updates=ALLOWED_UPDATES)
@@ -56,4 +56,4 @@ async def serve_polling(
             task.cancel()
         await app.updater.stop()
         await app.stop()
-        await sender  # what the last updates queued goes out before the bot closes
+        await stop_sender()  # what the last updates queued goes out before the bot closes

@@ -4,7 +4,7 @@ import asyncio
 import dataclasses
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -296,13 +296,21 @@ class TelegramFront:
         """Only what `handle` did not catch: log where, never what."""
         log.error("unexpected error: %s", _where(context.error))
 
-    async def started(self, app: Application, stop: asyncio.Event) -> asyncio.Task:
-        """Set the command menus and start the sender; the task ends after `stop`."""
+    async def started(self, app: Application) -> Callable[[], Awaitable[None]]:
+        """Set the command menus and start the sender. Returns how to stop it: once the
+        updates in hand are handled, so that what they queue still goes out."""
         self.bot_username = app.bot.username
         for lang in LANGUAGES:
             commands = [BotCommand(name, self.t(lang, msgid)) for name, msgid in COMMANDS.items()]
             await app.bot.set_my_commands(commands, language_code=lang)
-        return asyncio.create_task(self.sender.run(app.bot, stop))
+        done = asyncio.Event()
+        sender = asyncio.create_task(self.sender.run(app.bot, done))
+
+        async def stop_sender() -> None:
+            done.set()
+            await sender
+
+        return stop_sender
 
 
 def _input(message) -> Input:

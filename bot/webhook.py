@@ -194,7 +194,7 @@ async def serve_webhook(
     runner = web.AppRunner(routes, access_log=None, shutdown_timeout=5)
     housekeeping: list[asyncio.Task] = []
     async with app:
-        sender = await front.started(app, stop)
+        stop_sender = await front.started(app)
         await app.start()
         await runner.setup()
         try:
@@ -230,7 +230,7 @@ async def serve_webhook(
             # The webhook stays registered: Telegram keeps new updates until we are back.
             await runner.cleanup()  # stop accepting, and finish the requests in hand
             await app.stop()
-            await sender  # what they queued goes out before the bot closes
+            await stop_sender()  # what they queued goes out before the bot closes
 
 
 def run_webhook(

@@ -26,6 +26,9 @@ from storage import SlotTaken
 
 log = logging.getLogger(__name__)
 
+# The yes/no questions whose yes ends the intake, and what is said then.
+ENDING = {"cancel": _("cancel.done"), "age": _("age.adults_only")}
+
 
 def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str | None) -> State:
     """Emergency guidance first, then ask whether to go on; alert the staff once."""
@@ -96,17 +99,10 @@ def choice(ctx: Context, state: State, data: str, turn: Turn) -> State | None:
     lang = state.lang
     if space == "lang" and value in LANGUAGES:
         return set_language(ctx, state, value, turn)
-    if space == "cancel" and state.pending == "cancel":
+    if space in ENDING and state.pending == space:  # "end the intake?" answered
         state.pending = None
         if value == "yes":
-            out.replies.append(Reply(ctx.t(lang, "cancel.done")))
-            return None
-        screens.ask(ctx, state, out)
-        return state
-    if space == "age" and state.pending == "age":
-        state.pending = None
-        if value == "yes":
-            out.replies.append(Reply(ctx.t(lang, "age.adults_only")))
+            out.replies.append(Reply(ctx.t(lang, ENDING[space])))
             return None
         screens.ask(ctx, state, out)
         return state

@@ -12,6 +12,7 @@ from dialogs.messages import (
     Turn,
 )
 from dialogs.render import CLIENT_STATUS
+from storage import BookingStatus
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,11 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
             turn.out.staff_edits += render.staff_edit(ctx, cancelled)
     elif action == "keep":
         turn.out.replies.append(Reply(ctx.t(lang, "mybooking.kept")))
-    elif action == "move" and booking.status in ("pending", "confirmed", "declined"):
+    elif action == "move" and booking.status in (
+        BookingStatus.PENDING,
+        BookingStatus.CONFIRMED,
+        BookingStatus.DECLINED,
+    ):
         state = state or State(lang=lang, step="done")
         state.rescheduling, state.resume, state.week = ref, state.step, 0
         state.step = "day"

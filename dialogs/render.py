@@ -19,19 +19,19 @@ from dialogs.questions import (
     CRISIS_LABELS,
     WAY_LABELS,
 )
-from storage import BookingView
+from storage import BookingStatus, BookingView
 
 STATUS_LINES = {
-    "pending": _("staff.status.pending"),
-    "confirmed": _("staff.status.confirmed"),
-    "declined": _("staff.status.declined"),
-    "cancelled": _("staff.status.cancelled"),
+    BookingStatus.PENDING: _("staff.status.pending"),
+    BookingStatus.CONFIRMED: _("staff.status.confirmed"),
+    BookingStatus.DECLINED: _("staff.status.declined"),
+    BookingStatus.CANCELLED: _("staff.status.cancelled"),
 }
 CLIENT_STATUS = {
-    "pending": _("status.pending"),
-    "confirmed": _("status.confirmed"),
-    "declined": _("status.declined"),
-    "cancelled": _("status.cancelled"),
+    BookingStatus.PENDING: _("status.pending"),
+    BookingStatus.CONFIRMED: _("status.confirmed"),
+    BookingStatus.DECLINED: _("status.declined"),
+    BookingStatus.CANCELLED: _("status.cancelled"),
 }
 
 
@@ -61,7 +61,7 @@ def staff_text(ctx: Context, booking: BookingView) -> str:
 def staff_buttons(ctx: Context, booking: BookingView) -> list[list[Button]]:
     staff = ctx.config.staff_lang
     details = [Button(pack("details", booking.ref), ctx.t(staff, "staff.details_button"))]
-    if booking.status == "pending":
+    if booking.status == BookingStatus.PENDING:
         return [
             [
                 Button(pack("staff", "confirm", booking.ref), ctx.t(staff, "staff.confirm")),
@@ -69,7 +69,7 @@ def staff_buttons(ctx: Context, booking: BookingView) -> list[list[Button]]:
             ],
             details,
         ]
-    return [details] if booking.status == "confirmed" else []
+    return [details] if booking.status == BookingStatus.CONFIRMED else []
 
 
 def staff_note(ctx: Context, booking: BookingView) -> StaffNote:

@@ -24,6 +24,7 @@ from dialogs.questions import (
     QUESTIONS,
 )
 from dialogs.render import CLIENT_STATUS
+from storage import STANDING
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def correct(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
 def erase(ctx: Context, turn: Turn, lang: str) -> None:
     staff = ctx.config.staff_lang
     for booking in ctx.store.erase_client(turn.user_id):
-        active = booking.status in ("pending", "confirmed")
+        active = booking.status in STANDING
         cancelled = active and booking.start > ctx.store.clock()
         message = _("staff.erased_cancelled") if cancelled else _("staff.erased")
         text = ctx.t(staff, message, ref=booking.ref, when=ctx.t.when(booking.start, staff))

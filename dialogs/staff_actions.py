@@ -11,6 +11,7 @@ from dialogs.messages import (
     Reply,
 )
 from dialogs.render import STATUS_LINES
+from storage import BookingStatus
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def staff_action(
     out.staff_edits += render.staff_edit(ctx, booking)
     lang = booking.client_lang
     when = ctx.t.when(booking.start, lang)
-    if booking.status == "confirmed":
+    if booking.status == BookingStatus.CONFIRMED:
         message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
     else:
         message = Reply(

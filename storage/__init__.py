@@ -2,11 +2,14 @@
 
 from storage.db import open_database
 from storage.errors import Conflict, Unavailable
+from storage.models import STANDING, BookingStatus
 from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hours
 from storage.store import BookedSlot, BookingView, Store
 
 __all__ = [
+    "STANDING",
     "BookedSlot",
+    "BookingStatus",
     "BookingView",
     "Conflict",
     "Schedule",

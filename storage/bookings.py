@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 
 from storage.models import (
     ACTIVE_STATUSES,
+    STANDING,
     Booking,
+    BookingStatus,
     WaitlistEntry,
 )
 from storage.schedule import SlotTaken
@@ -23,7 +25,11 @@ from storage.schedule import SlotTaken
 # No 0/O, 1/I/L: a reference is read aloud over the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 HOLD_MINUTES = 10
-MOVABLE = ("pending", "confirmed", "declined")  # a declined booking can take another time
+MOVABLE = (
+    BookingStatus.PENDING,
+    BookingStatus.CONFIRMED,
+    BookingStatus.DECLINED,
+)  # a declined booking can take another time
 
 
 @dataclass(frozen=True)
@@ -71,13 +77,13 @@ class BookingsMixin:
             # A client holds one slot at a time; lapsed holds of anyone give way.
             session.execute(
                 delete(Booking).where(
-                    Booking.status == "held",
+                    Booking.status == BookingStatus.HELD,
                     or_(Booking.user_id == user_id, Booking.expires_at <= now),
                 )
             )
         booking = self._insert(
             start=start,
-            status="held",
+            status=BookingStatus.HELD,
             way=way,
             lang=lang,
             fields={
@@ -126,18 +132,18 @@ class BookingsMixin:
                 update(Booking)
                 .where(
                     Booking.ref == hold_ref,
-                    Booking.status == "held",
+                    Booking.status == BookingStatus.HELD,
                     Booking.user_id == user_id,
                     Booking.slot_start == start,
                 )
-                .values(status="pending", **fields)
+                .values(status=BookingStatus.PENDING, **fields)
             ).rowcount
         if kept:
             ref = hold_ref
         else:
             ref = self._insert(
                 start=start,
-                status="pending",
+                status=BookingStatus.PENDING,
                 way=way,
                 lang=consult_lang,
                 fields={"user_id": user_id, "chat_id": chat_id, **fields},
@@ -198,7 +204,7 @@ class BookingsMixin:
         """
         self._availability_changes()
         values: dict = {
-            "status": "confirmed" if action == "confirm" else "declined",
+            "status": BookingStatus.CONFIRMED if action == "confirm" else BookingStatus.DECLINED,
             "decided_by": staff_name,
         }
         if action == "confirm" and consultant_id is not None:
@@ -208,7 +214,7 @@ class BookingsMixin:
                 with session.begin_nested():
                     done = session.execute(
                         update(Booking)
-                        .where(Booking.ref == ref, Booking.status == "pending")
+                        .where(Booking.ref == ref, Booking.status == BookingStatus.PENDING)
                         .values(**values)
                     ).rowcount
             except IntegrityError:  # that consultant already has a booking at that time
@@ -227,9 +233,9 @@ class BookingsMixin:
                 .where(
                     Booking.ref == ref,
                     Booking.user_id == user_id,
-                    Booking.status.in_(("pending", "confirmed")),
+                    Booking.status.in_(STANDING),
                 )
-                .values(status="cancelled")
+                .values(status=BookingStatus.CANCELLED)
             ).rowcount
         if not done:
             return None
@@ -262,7 +268,7 @@ class BookingsMixin:
                             .values(
                                 slot_start=start,
                                 consultant_id=calendar.id,
-                                status="pending",
+                                status=BookingStatus.PENDING,
                                 decided_by=None,
                             )
                         ).rowcount
@@ -279,14 +285,14 @@ class BookingsMixin:
         return [
             b
             for b in self.client_bookings(user_id)
-            if b.status in ("pending", "confirmed") and b.start >= self.clock()
+            if b.status in STANDING and b.start >= self.clock()
         ]
 
     def client_bookings(self, user_id: int) -> list[BookingView]:
         with self._session() as session:
             rows = session.exec(
                 select(Booking)
-                .where(Booking.user_id == user_id, Booking.status != "held")
+                .where(Booking.user_id == user_id, Booking.status != BookingStatus.HELD)
                 .order_by(Booking.slot_start)
             ).all()
             return [self._view(row) for row in rows]
@@ -298,7 +304,7 @@ class BookingsMixin:
             rows = session.exec(
                 select(Booking)
                 .where(
-                    Booking.status.in_(("pending", "confirmed")),
+                    Booking.status.in_(STANDING),
                     Booking.slot_start >= start,
                     Booking.slot_start < start + timedelta(days=1),
                 )

@@ -1,6 +1,7 @@
 """SQLModel tables. Times are aware datetimes, stored in UTC; Telegram ids are 64-bit."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -31,8 +32,20 @@ class Conversation(SQLModel, table=True):
     version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+class BookingStatus(StrEnum):
+    """Where a booking is in its life; stored as its value."""
+
+    HELD = "held"  # briefly, while the client reviews the summary
+    PENDING = "pending"  # waiting for the staff
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+# A booking that stands: the client has it, the staff may still have to confirm it.
+STANDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 # A booking holds its slot while its status is one of these.
-ACTIVE_STATUSES = ("held", "pending", "confirmed")
+ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING, BookingStatus.CONFIRMED)
 _ACTIVE = text("status IN ('held', 'pending', 'confirmed')")
 
 
@@ -56,7 +69,7 @@ class Booking(SQLModel, table=True):
     consultant_id: int = Field(default=0, index=True)  # 0: the team calendar (no consultants)
     slot_start: datetime
     slot_minutes: int
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: str = Field(default=BookingStatus.PENDING, max_length=16, index=True)
     expires_at: datetime | None = None  # when a hold lapses
     user_id: int = Field(index=True, sa_type=BigInteger)  # 0 once the client's data is erased
     chat_id: int = Field(sa_type=BigInteger)

@@ -169,6 +169,8 @@ class OutboxMixin:
                     .where(
                         OutboxMessage.id == row.id,
                         OutboxMessage.sent_at.is_(None),
+                        OutboxMessage.failed.is_(None),
+                        OutboxMessage.next_attempt_at <= now,
                         or_(
                             OutboxMessage.claimed_at.is_(None),
                             OutboxMessage.claimed_at < now - CLAIM_LEASE,
@@ -177,18 +179,23 @@ class OutboxMixin:
                     .values(claimed_at=now, claimed_by=self.instance)
                     .execution_options(synchronize_session=False)
                 ).rowcount
-                if won == 1:
-                    claimed.append(
-                        Pending(
-                            row.id,
-                            row.chat_id,
-                            row.kind,
-                            row.ref,
-                            json.loads(self.cipher.decrypt(row.payload)),
-                            row.attempts,
-                            row.priority,
-                        )
+                if won != 1:
+                    continue
+                try:
+                    payload = json.loads(self.cipher.decrypt(row.payload))
+                except Exception:  # a key that is gone, or a damaged row: not a block to all
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == row.id)
+                        .values(failed="unreadable", claimed_at=None, claimed_by=None)
+                        .execution_options(synchronize_session=False)
                     )
+                    continue
+                claimed.append(
+                    Pending(
+                        row.id, row.chat_id, row.kind, row.ref, payload, row.attempts, row.priority
+                    )
+                )
         return claimed
 
     def settle(
@@ -244,13 +251,14 @@ class OutboxMixin:
             .values(claimed_at=None, claimed_by=None)
         )
 
-    def renew_claims(self) -> None:
-        """This instance is alive: the messages it is sending stay its own."""
+    def renew_claims(self, ids: list[int]) -> None:
+        """This instance is alive: the messages it holds stay its own (only those: a claim
+        it lost track of lapses)."""
         self._one_statement(
             update(OutboxMessage)
             .where(
+                OutboxMessage.id.in_(ids),
                 OutboxMessage.claimed_by == self.instance,
-                OutboxMessage.claimed_at.is_not(None),
                 OutboxMessage.sent_at.is_(None),
             )
             .values(claimed_at=self.clock())

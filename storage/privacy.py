@@ -9,7 +9,9 @@ from sqlmodel import Session, select
 from storage.bookings import BookingView
 from storage.crypto import Cipher
 from storage.models import (
+    STANDING,
     Booking,
+    BookingStatus,
     ConsentRecord,
     Conversation,
     ProcessedUpdate,
@@ -132,7 +134,7 @@ class PrivacyMixin:
                 answers = self._open(row.answers)
                 answers[key] = value
                 row.answers = self._seal(answers)
-        return [b for b in self.client_bookings(user_id) if b.status in ("pending", "confirmed")]
+        return [b for b in self.client_bookings(user_id) if b.status in STANDING]
 
     def erase_client(self, user_id: int) -> list[BookingView]:
         """Delete or anonymize everything about a client; cancel future bookings at once.
@@ -147,7 +149,7 @@ class PrivacyMixin:
             rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
             session.execute(delete(Reminder).where(Reminder.booking_id.in_([r.id for r in rows])))
             for row in rows:
-                if row.status == "held":
+                if row.status == BookingStatus.HELD:
                     session.delete(row)
                 else:
                     _anonymize(row, cancel=row.slot_start > now)
@@ -207,7 +209,7 @@ class PrivacyMixin:
 
 
 def _anonymize(row: Booking, *, cancel: bool) -> None:
-    if cancel and row.status in ("pending", "confirmed"):
-        row.status = "cancelled"
+    if cancel and row.status in STANDING:
+        row.status = BookingStatus.CANCELLED
     row.user_id = row.chat_id = 0
     row.answers = ""

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from storage.bookings import BookingView
 from storage.models import (
+    STANDING,
     Booking,
     Reminder,
 )
@@ -55,7 +56,7 @@ class RemindersMixin:
                 .where(
                     Reminder.due_at <= now,
                     Reminder.sent_at.is_(None),
-                    Booking.status.in_(("pending", "confirmed")),
+                    Booking.status.in_(STANDING),
                     Booking.slot_start == Reminder.slot_start,  # not for a moved booking
                     Booking.slot_start > now,  # never after the fact
                 )

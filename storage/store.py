@@ -94,15 +94,9 @@ class Store(
         if self._unit.get() is not None:
             raise RuntimeError("a unit of work is already open")
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            with self._transaction() as session:
                 session.info[_VERSIONS] = {}
-                token = self._unit.set(session)
-                try:
-                    yield session
-                    session.commit()
-                finally:
-                    self._unit.reset(token)
+                yield session
         except IntegrityError as error:  # e.g. two instances inserting one client's first state
             raise Conflict() from error
         except (OperationalError, InterfaceError) as error:
@@ -115,8 +109,13 @@ class Store(
         if current is not None:
             yield current
             return
-        # Methods called within join it too: on SQLite a second transaction would wait for
-        # the first one's write lock.
+        with self._transaction() as session:
+            yield session
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A new transaction that the Store methods called within join: on SQLite a second
+        one would wait for the first one's write lock."""
         with Session(self.engine, expire_on_commit=False) as session:
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             token = self._unit.set(session)

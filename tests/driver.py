@@ -1,6 +1,7 @@
 """Drive the engine as a client would, without Telegram."""
 
 from dialogs.engine import Input, IntakeEngine, Outcome, Reply
+from tests.walk import ANSWERS
 
 
 class EngineClient:
@@ -66,20 +67,7 @@ class EngineClient:
 
     def answer_until_summary(self, lang: str = "en", **overrides: str) -> None:
         """Go from /start to the summary with valid answers (overrides by question key)."""
-        answers = {
-            "org": "acme",
-            "name": "Maria Ivanova",
-            "gender": "gender:woman",
-            "age": "34",
-            "phone": "0888 123 456",
-            "email": "Maria@Example.com",
-            "city": "Sofia",
-            "reason": "I have been anxious and sleeping badly for months.",
-            "way": "way:video",
-            "consult_lang": "consult_lang:bg",
-            "experience": "experience:no",
-            "notes": "skip:notes",
-        } | overrides
+        answers = ANSWERS | {"email": "Maria@Example.com"} | overrides
         self.command("start")
         self.press(f"lang:{lang}")
         self.press("consent:yes")
