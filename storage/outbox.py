@@ -276,15 +276,6 @@ class OutboxMixin:
         with self._session() as session:
             return session.exec(query).one()
 
-    def next_outbox_attempt(self) -> datetime | None:
-        """When the earliest message waiting for a retry is due, if any waits."""
-        with self._session() as session:
-            return session.exec(
-                select(func.min(OutboxMessage.next_attempt_at)).where(
-                    OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None)
-                )
-            ).one()
-
     def drop_for_blocked(self, chat_id: int) -> None:
         """The chat blocked the bot (or it left the group): what waits for it is dropped."""
         with self._session() as session:
