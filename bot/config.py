@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     flood_limit_per_minute: int = Field(30, ge=0, le=1000)  # 0: no limit
     telegram_max_rate: float = Field(30, ge=0, le=1000)  # requests/s to all chats; 0: no cap
     crisis_contacts: Annotated[tuple[str, ...], NoDecode] = ()
+    abuse_contacts: Annotated[tuple[str, ...], NoDecode] = ()
     crisis_phrases_dir: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -117,7 +118,7 @@ class Settings(BaseSettings):
             raise ValueError("expected a path like /telegram (not /healthz or /metrics)")
         return path
 
-    @field_validator("crisis_contacts", mode="before")
+    @field_validator("crisis_contacts", "abuse_contacts", mode="before")
     @classmethod
     def _contacts(cls, value: object) -> object:
         if isinstance(value, str):  # "Name: number; Name: number"
@@ -234,6 +235,8 @@ class Settings(BaseSettings):
             abandoned_intake_days=self.abandoned_intake_days,
             booking_retention_days=self.booking_retention_days,
             crisis_contacts=self.crisis_contacts,
+            abuse_contacts=self.abuse_contacts,
+            opening_hours=self.opening_hours,
         )
 
     def cipher(self) -> Cipher:

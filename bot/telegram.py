@@ -40,7 +40,7 @@ COMMANDS = {
     "mybooking": _("command.mybooking"),
 }
 PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 ATTEMPTS = 3  # an update that fails this many times is recorded as failed and let go
 MAX_CONFLICTS = 10  # lost races with another instance before that counts as a failure
 
@@ -183,8 +183,8 @@ class TelegramFront:
         message = update.effective_message
         if message is None or chat is None:
             return [], []
-        if not private:
-            return self._group_command(update), []
+        if not private:  # an edited command is not a new one
+            return ([] if message.edit_date else self._group_command(update)), []
         out = self._engine(update, _input(message))
         return outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id), out.events
 
@@ -314,13 +314,20 @@ class TelegramFront:
 
 
 def _input(message) -> Input:
-    """A private message as the engine's input: a command, a contact, text or other."""
+    """A private message as the engine's input: a command, a contact, text, a caption, an
+    edit (screened only), a voice message or sticker, or other."""
+    if message.edit_date is not None:
+        return Input("edited", message.text or message.caption or "")
     if message.text and message.text.startswith("/"):
         return Input("command", message.text.split()[0][1:].split("@")[0].lower())
     if message.contact:
         return Input("contact", message.contact.phone_number, message.contact.user_id)
     if message.text:
         return Input("text", message.text)
+    if message.caption:
+        return Input("caption", message.caption)
+    if message.voice or message.video_note or message.sticker or message.audio:
+        return Input("voice")
     return Input("other")
 
 

@@ -1,18 +1,32 @@
-"""Screening free text for signs of acute risk, from phrase lists the practice can extend.
+"""Screening free text for signs of acute risk, from rules a clinician can read and extend.
 
-Each list (locales/crisis/*.txt) has `[category]` headers and one phrase per line. A word ending
-in `*` matches any word that starts with it (Bulgarian inflects: `самоуби*` covers самоубия,
-самоубийство, самоубих се). Matching folds case, stress marks, Bulgarian typed in Latin letters
-("samoubiq", "6te se samoubiq"), doubled letters and one-letter slips in longer words, and
-allows one extra word between the words of a phrase ("I really want to die").
+The rules live in locales/crisis/*.txt (the format is explained at the top of en.txt). They
+name concepts (a list of words and phrases: {means} = pills, rope, bridge...) and combine them
+("{intent} + {die}", "{means} & {gathering}"), so that "I've been saving up my pills" is caught
+without the word "suicide", while everyday expressions listed under [not] ("dead tired") are
+never read as risk.
+
+Before matching, text is folded onto one coarse alphabet: case, stress marks, Cyrillic and the
+Latin ways people type Bulgarian ("samoubiq", "6te se ubiq") become the same words. Longer words
+also match with one letter missing or two letters swapped. One pass of an Aho-Corasick automaton
+finds every word of every rule, so screening takes time linear in the length of the text.
 """
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-CATEGORIES = ("suicide", "self_harm", "harm_others", "abuse")
+import ahocorasick
+
+# Most urgent first: when a message shows more than one, the first decides the guidance.
+CATEGORIES = ("suicide", "self_harm", "abuse", "harm_others", "hopelessness")
+
+PHRASE_GAP = 1  # extra words allowed between the words of a phrase ("want to really die")
+RULE_GAP = 4  # words allowed between the parts of a rule joined by "+"
+TYPO_MIN = 5  # folded words this long also match with one letter missing or two swapped
 
 # Cyrillic and the Latin ways people type it, folded onto one coarse alphabet.
 _CYRILLIC = {
@@ -24,108 +38,363 @@ _CYRILLIC = {
 _LATIN = [
     ("q", "a"),  # я typed as q, before "ia" so "samoubiq" and "самоубия" fold alike
     ("sht", "st"), ("sh", "s"), ("ch", "c"), ("zh", "z"), ("ts", "c"), ("tz", "c"),
-    ("ya", "a"), ("ia", "a"), ("ja", "a"), ("yu", "u"), ("iu", "u"), ("ju", "u"),
-    ("w", "v"), ("x", "h"), ("j", "z"), ("y", "i"), ("ck", "k"),
+    ("ya", "a"), ("ia", "a"), ("yu", "u"), ("iu", "u"),  # "ja" is more often жа: "reja"
+    ("w", "s"), ("x", "h"), ("j", "z"), ("y", "i"), ("ck", "k"),  # "wte" is ще
 ]  # fmt: skip
 _DIGIT_LETTERS = {"6": "s", "4": "c", "1": "i", "0": "o", "3": "e"}
+_DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[64130]|[64130](?=[a-z])")
+_SENTENCE_END = re.compile(r"[.!?;\n]+|\s[-–—]\s")
 _WORD = re.compile(r"[a-z]+")
+_ANY_WORD = re.compile(r"[^\W_]+")
+_NUMBER = re.compile(r"\d{2,}")
+_DOUBLED = re.compile(r"(.)\1+")
+# Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
+# "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
+_TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш")}
+
+
+def _plain(text: str) -> str:
+    """Lower case, no stress marks or apostrophes ("don't" is "dont"), numbers from 10 up as
+    the word "nn" ("took 20 pills" is "took nn pills")."""
+    text = unicodedata.normalize("NFKD", text.casefold().replace("'", "").replace("’", ""))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NUMBER.sub(" nn ", text)
+
+
+def fold_plain(text: str) -> list[str]:
+    """Text as words, for rules written in English: "Dieeee" is "die"."""
+    return [_DOUBLED.sub(r"\1", word) for word in _ANY_WORD.findall(_plain(text))]
 
 
 def fold(text: str) -> list[str]:
     """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = "".join(_CYRILLIC.get(c, c) for c in text)
+    text = "".join(_CYRILLIC.get(c, c) for c in _plain(text))
     # Digits stand for letters only inside words ("6te", "4ove4e"), not in "18" or "2 pm".
-    text = re.sub(r"(?<=[a-z])[64130]|[64130](?=[a-z])", lambda m: _DIGIT_LETTERS[m[0]], text)
+    text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_LETTERS[m[0]], text)
     for typed, canonical in _LATIN:
         text = text.replace(typed, canonical)
-    return [re.sub(r"(.)\1+", r"\1", word) for word in _WORD.findall(text)]
+    return _WORD.findall(_DOUBLED.sub(r"\1", text))
+
+
+FOLDS = {"plain": fold_plain, "bulgarian": fold}
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(text) if part.strip()]
+
+
+# A rule as data
+
+Token = str  # a folded word, "stem*", or "{concept}"
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Rule:
     category: str
-    words: tuple[str, ...]  # folded; a trailing "*" marks a stem
-    text: str
+    parts: tuple[tuple[Token, ...], ...]  # each part: tokens next to each other
+    joins: tuple[str, ...]  # between parts: "+" (near, in order) or "&" (same sentence)
+    text: str  # as written, for error messages and reviews
 
 
-def _one_slip(a: str, b: str) -> bool:
-    """True when `a` and `b` differ by at most one inserted, deleted or changed letter."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i:] == b[i + 1 :] or a[i + 1 :] == b[i + 1 :]
+@dataclass
+class Rules:
+    """One file's concepts, rules and everyday expressions."""
+
+    name: str
+    letters: str = "plain"  # how its words and the text are folded: a key of FOLDS
+    concepts: dict[str, list[tuple[Token, ...]]] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    everyday: list[tuple[Token, ...]] = field(default_factory=list)
 
 
-def _word_matches(pattern: str, word: str) -> bool:
-    if pattern.endswith("*"):
-        stem = pattern[:-1]
-        if word.startswith(stem):
-            return True
-        return len(stem) >= 5 and any(
-            _one_slip(stem, word[:n]) for n in (len(stem) - 1, len(stem), len(stem) + 1)
-        )
-    return word == pattern or (len(pattern) >= 5 and _one_slip(pattern, word))
+def _tokens(phrase: str, fold=fold_plain) -> tuple[Token, ...]:
+    """Written words as tokens; a word with ъ becomes its typed forms joined by "|"."""
+    tokens: list[Token] = []
+    for written in phrase.split():
+        if written.startswith("{") and written.endswith("}"):
+            tokens.append(written)
+            continue
+        star = "*" if written.endswith("*") else ""
+        bare = written.rstrip("*")
+        parts = fold(bare)
+        if fold is FOLDS["bulgarian"] and len(parts) == 1:
+            forms = {part for form in _typed_forms(bare.lower()) for part in fold(form)}
+            tokens.append("|".join(sorted(f + star for f in forms)))
+            continue
+        if parts and star:
+            parts[-1] += star
+        tokens += parts
+    return tuple(tokens)
+
+
+def _typed_forms(word: str) -> list[str]:
+    forms = [""]
+    for letter in word:
+        forms = [form + typed for form in forms for typed in _TYPED_AS.get(letter, (letter,))]
+    return forms[:16]
+
+
+def parse(name: str, text: str) -> Rules:
+    rules = Rules(name)
+    section: str | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"{name}, line {number}"
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+            if section.startswith("letters "):
+                rules.letters = section.removeprefix("letters ").strip()
+                if rules.letters not in FOLDS:
+                    raise ValueError(f"{where}: letters are one of {', '.join(FOLDS)}")
+                section = None
+            elif section.startswith("words "):
+                concept = section.removeprefix("words ").strip()
+                section = "{" + concept + "}"
+                rules.concepts.setdefault(section, [])
+            elif section not in CATEGORIES and section != "not":
+                raise ValueError(f"{where}: unknown section [{section}]")
+            continue
+        if section is None:
+            raise ValueError(f"{where}: {line!r} before any [section]")
+        if section.startswith("{") or section == "not":
+            phrase = _tokens(line, FOLDS[rules.letters])
+            if not phrase or any(t.startswith("{") for t in phrase):
+                raise ValueError(f"{where}: a word list holds words, not {line!r}")
+            target = rules.concepts[section] if section != "not" else rules.everyday
+            target.append(phrase)
+            continue
+        pieces = re.split(r"\s*([+&])\s*", line)
+        parts = tuple(_tokens(piece, FOLDS[rules.letters]) for piece in pieces[::2])
+        if not all(parts):
+            raise ValueError(f"{where}: an empty part in {line!r}")
+        rules.rules.append(Rule(section, parts, tuple(pieces[1::2]), line))
+    for rule in rules.rules:
+        for token in (t for part in rule.parts for t in part):
+            if token.startswith("{") and token not in rules.concepts:
+                raise ValueError(f"{name}: {rule.text!r} uses {token}, which is not defined")
+    return rules
+
+
+# Matching
+
+Span = tuple[int, int]  # first and last word, in one sentence's words
+
+
+def _variants(word: str) -> set[str]:
+    """The word, and with one letter missing or two letters swapped when it is long."""
+    found = {word}
+    for i in range(len(word)):
+        if len(word) > TYPO_MIN:
+            found.add(word[:i] + word[i + 1 :])
+        if len(word) >= TYPO_MIN and i + 1 < len(word):
+            found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    return found
+
+
+def _chain(lists: list[list[Span]], gap: int) -> list[Span]:
+    """Spans where one of each list follows the previous with at most `gap` words between."""
+    spans = lists[0]
+    for following in lists[1:]:
+        spans = [
+            (start, end2)
+            for start, end in spans
+            for start2, end2 in following
+            if end < start2 <= end + 1 + gap
+        ]
+        if not spans:
+            break
+    return spans
+
+
+class _Alphabet:
+    """The words of every rule file folded one way, in one automaton."""
+
+    def __init__(self, fold):
+        self.fold = fold
+        self.ids: dict[Token, int] = {}  # word pattern ("die", "suicid*") -> id
+
+    def add(self, rules: Rules) -> None:
+        phrases = [p for ps in rules.concepts.values() for p in ps] + rules.everyday
+        phrases += [part for rule in rules.rules for part in rule.parts]
+        for token in (t for phrase in phrases for t in phrase if not t.startswith("{")):
+            self.ids.setdefault(token, len(self.ids))
+
+    @cached_property
+    def automaton(self) -> "ahocorasick.Automaton":
+        """Keys are " word " (the whole word) or " stem" (any word starting so)."""
+        keys: dict[str, set[int]] = {}
+        for token, ident in self.ids.items():
+            stem = token.endswith("*")
+            for form in token.split("|"):
+                for variant in _variants(form.rstrip("*")):
+                    keys.setdefault(" " + variant + ("" if stem else " "), set()).add(ident)
+        automaton = ahocorasick.Automaton()
+        for key, idents in keys.items():
+            automaton.add_word(key, (len(key), frozenset(idents)))
+        automaton.make_automaton()
+        return automaton
+
+    def matches(self, text: str) -> list[set[int]]:
+        """For each word of `text`, the ids of the word patterns it matches."""
+        words = self.fold(text)
+        starts = {}
+        position = 0
+        for index, word in enumerate(words):
+            starts[position] = index
+            position += len(word) + 1
+        found: list[set[int]] = [set() for _ in words]
+        if words:
+            for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
+                found[starts[end - length + 1]] |= idents
+        return found
 
 
 class CrisisScreen:
     """Finds the category of acute risk a text shows, if any."""
 
-    def __init__(self, phrases: list[Phrase]):
-        self.phrases = phrases
+    def __init__(self, rule_sets: list[Rules]):
+        self.rule_sets = rule_sets
+        self.alphabets = {letters: _Alphabet(fold) for letters, fold in FOLDS.items()}
+        for rules in rule_sets:
+            self.alphabets[rules.letters].add(rules)
 
     @classmethod
     def load(cls, folder: Path) -> "CrisisScreen":
-        phrases: list[Phrase] = []
-        for path in sorted(folder.glob("*.txt")):
-            category = None
-            for raw in path.read_text(encoding="utf-8").splitlines():
-                line = raw.split("#", 1)[0].strip()
-                if line.startswith("[") and line.endswith("]"):
-                    category = line[1:-1].strip()
-                    if category not in CATEGORIES:
-                        raise ValueError(f"{path.name}: unknown category [{category}]")
-                elif line:
-                    if category is None:
-                        raise ValueError(f"{path.name}: phrase {line!r} before any [category]")
-                    phrases.append(Phrase(category, _pattern(line), line))
-        return cls(phrases)
+        paths = sorted(folder.glob("*.txt"))
+        return cls([parse(path.name, path.read_text(encoding="utf-8")) for path in paths])
 
     def check(self, text: str) -> str | None:
-        """The category of the first phrase found in `text`, or None."""
-        words = fold(text)
-        for phrase in self.phrases:
-            if _contains(words, phrase.words):
-                return phrase.category
-        return None
+        """The most urgent category `text` shows, or None."""
+        found = self.findings(text)
+        return next((category for category in CATEGORIES if category in found), None)
+
+    def findings(self, text: str) -> dict[str, str]:
+        """Each category found, with the rule that found it (for reviews of the rules)."""
+        found: dict[str, str] = {}
+        used = {rules.letters for rules in self.rule_sets}
+        for part in sentences(text):
+            matches = {letters: self.alphabets[letters].matches(part) for letters in used}
+            sentence = [_Sentence(self, r, matches[r.letters]) for r in self.rule_sets]
+            for each in sentence:  # an everyday expression counts for every file
+                each.set_aside_everyday()
+            for each in sentence:
+                each.find(found)
+        return found
+
+    @cached_property
+    def _needs(self) -> dict[int, list[frozenset[int]]]:  # by id() of the rule or phrase
+        """For each rule (by id) and each token in it: the word ids one of which must be in a
+        sentence for the rule to hold there. Most rules are ruled out by this alone."""
+        needs: dict[int, list[frozenset[int]]] = {}
+        for rules in self.rule_sets:
+            ids = self.alphabets[rules.letters].ids
+
+            def firsts(token: Token, rules=rules, ids=ids) -> frozenset[int]:
+                if token.startswith("{"):
+                    return frozenset(ids[p[0]] for p in rules.concepts[token] if p)
+                return frozenset((ids[token],))
+
+            for rule in rules.rules:
+                needs[id(rule)] = [firsts(t) for part in rule.parts for t in part]
+            for phrase in rules.everyday:
+                needs[id(phrase)] = [firsts(t) for t in phrase]
+        return needs
+
+    @cached_property
+    def _triggers(self) -> dict[int, dict[int, list[tuple[int, Rule]]]]:
+        """Per file (by id()), word id -> the rules that cannot hold without that word: each
+        rule is filed under the words of its most selective token."""
+        triggers: dict[int, dict[int, list[tuple[int, Rule]]]] = {}
+        for rules in self.rule_sets:
+            index: dict[int, list[tuple[int, Rule]]] = {}
+            for order, rule in enumerate(rules.rules):
+                for ident in min(self._needs[id(rule)], key=len):
+                    index.setdefault(ident, []).append((order, rule))
+            triggers[id(rules)] = index
+        return triggers
+
+    @cached_property
+    def _everyday_triggers(self) -> dict[int, dict[int, list[tuple[Token, ...]]]]:
+        """Per file, word id -> the everyday expressions that start with that word."""
+        triggers: dict[int, dict[int, list[tuple[Token, ...]]]] = {}
+        for rules in self.rule_sets:
+            index: dict[int, list[tuple[Token, ...]]] = {}
+            for phrase in rules.everyday:
+                for ident in self._needs[id(phrase)][0]:
+                    index.setdefault(ident, []).append(phrase)
+            triggers[id(rules)] = index
+        return triggers
 
 
-def _pattern(line: str) -> tuple[str, ...]:
-    """A phrase as folded words; a `*` on a written word stays on its last folded part."""
-    words: list[str] = []
-    for written in line.split():
-        parts = fold(written.rstrip("*"))
-        if parts and written.endswith("*"):
-            parts[-1] += "*"
-        words += parts
-    return tuple(words)
+class _Sentence:
+    """One rule file applied to one sentence's word matches."""
 
+    def __init__(self, screen: CrisisScreen, rules: Rules, matches: list[set[int]]):
+        self.needs, self.ids = screen._needs, screen.alphabets[rules.letters].ids
+        self.triggers = screen._triggers[id(rules)]
+        self.everyday = screen._everyday_triggers[id(rules)]
+        self.rules, self.matches = rules, matches
+        self._index()
 
-def _contains(words: list[str], pattern: tuple[str, ...]) -> bool:
-    """Pattern words in order, each next one at most one word after the previous."""
+    def _index(self) -> None:
+        self.positions: dict[int, list[int]] = {}
+        for index, ids in enumerate(self.matches):
+            for ident in ids:
+                self.positions.setdefault(ident, []).append(index)
+        self.spans: dict[Token, list[Span]] = {}
 
-    def from_(index: int, part: int) -> bool:
-        if part == len(pattern):
-            return True
-        limit = len(words) if part == 0 else min(len(words), index + 2)
-        return any(
-            _word_matches(pattern[part], words[i]) and from_(i + 1, part + 1)
-            for i in range(index, limit)
-        )
+    def _possible(self, key) -> bool:
+        return all(not need.isdisjoint(self.positions) for need in self.needs[key])
 
-    return from_(0, 0)
+    def set_aside_everyday(self) -> None:
+        """ "dead tired": neither word counts for any rule."""
+        masked = False
+        candidates = {id(p): p for i in self.positions for p in self.everyday.get(i, ())}
+        for phrase in candidates.values():
+            if self._possible(id(phrase)):
+                for start, end in self._phrase(phrase):
+                    for index in range(start, end + 1):
+                        self.matches[index] = set()
+                        masked = True
+        if masked:
+            self._index()
+
+    def find(self, found: dict[str, str]) -> None:
+        candidates = {
+            order: rule for ident in self.positions for order, rule in self.triggers.get(ident, ())
+        }
+        for _order, rule in sorted(candidates.items()):
+            if rule.category not in found and self._possible(id(rule)) and self._holds(rule):
+                found[rule.category] = rule.text
+
+    def _holds(self, rule: Rule) -> bool:
+        part_spans = [self._phrase(part) for part in rule.parts]
+        if not all(part_spans):
+            return False
+        groups = [[part_spans[0]]]
+        for join, spans in zip(rule.joins, part_spans[1:], strict=True):
+            if join == "+":
+                groups[-1].append(spans)
+            else:
+                groups.append([spans])
+        return all(_chain(group, RULE_GAP) for group in groups)
+
+    def _phrase(self, tokens: Iterable[Token]) -> list[Span]:
+        lists = []
+        for token in tokens:
+            spans = self._token(token)
+            if not spans:
+                return []
+            lists.append(spans)
+        return _chain(lists, PHRASE_GAP)
+
+    def _token(self, token: Token) -> list[Span]:
+        if token not in self.spans:
+            if token.startswith("{"):
+                spans = [s for phrase in self.rules.concepts[token] for s in self._phrase(phrase)]
+            else:
+                spans = [(i, i) for i in self.positions.get(self.ids[token], ())]
+            self.spans[token] = spans
+        return self.spans[token]

@@ -62,13 +62,19 @@ class IntakeEngine:
             saved = ctx.store.load_conversation(user_id)
             state = State.load(saved) if saved else None
             turn = Turn(user_id, chat_id, pick_language(language_hint), Outcome())
-            risk = ctx.screen.check(inp.value) if inp.kind == "text" else None
+            risk = ctx.screen.check(inp.value) if inp.kind in SCREENED else None
+            if inp.kind in ("edited", "caption") and not risk:
+                # An edit never changes an answer; a photo's caption is not an answer.
+                if inp.kind == "edited":
+                    return turn.out
+                inp = Input("other")
             if state and state.step not in ("language", "consent", "done") and not risk:
                 intake.renew_consent_if_changed(ctx, state, turn)
             # A message showing risk answers only a free-text question; "my husband beats me"
             # is not a name.
             question = BY_KEY.get(state.step) if state else None
-            if not risk or (question and question.free_text and not state.correcting):
+            answers_question = question and question.free_text and not state.correcting
+            if not risk or (answers_question and inp.kind == "text"):
                 state = dispatch(ctx, state, inp, turn)
             if risk:
                 state = intake.crisis(ctx, state, risk, turn, sender)
@@ -113,6 +119,9 @@ class IntakeEngine:
         return render.reminder(self.ctx, booking)
 
 
+# Input kinds whose text is screened for risk: messages, photo captions, edited messages.
+SCREENED = ("text", "caption", "edited")
+
 # Buttons whose flow takes them whatever the step, by namespace; the others belong to the
 # question being asked (intake.choice).
 BUTTON_FLOWS = {
@@ -132,6 +141,10 @@ def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State
         state = run_command(ctx, state, inp.value, turn)
     elif state and state.correcting and inp.kind in ("text", "contact"):
         state = rights.correct(ctx, state, inp, turn)
+    elif inp.kind == "voice":  # a voice message may be a cry for help we cannot hear
+        turn.out.replies.append(Reply(intake.not_heard(ctx, state.lang if state else turn.hint)))
+        if state and state.step != "done":
+            screens.ask(ctx, state, turn.out)
     elif state is None or state.step == "done":
         state = intake.begin(ctx, state, turn, inp)
     elif inp.kind == "choice":

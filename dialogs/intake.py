@@ -34,12 +34,19 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
     """Emergency guidance first, then ask whether to go on; alert the staff once."""
     state = state or State(lang=turn.hint)
     lang = state.lang
-    contacts = "".join(f"\n• {contact}" for contact in ctx.config.crisis_contacts)
-    guidance = ctx.t(
-        lang, "crisis.guidance", contacts=contacts, practice=ctx.config.practice_contact
-    )
+    abuse = risk == "abuse"
+    listed = ctx.config.abuse_contacts if abuse else ctx.config.crisis_contacts
+    contacts = "".join(f"\n• {contact}" for contact in listed)
+    msgid = _("crisis.guidance_abuse") if abuse else _("crisis.guidance")
+    guidance = ctx.t(lang, msgid, contacts=contacts)
+    phone = state.answers.get("phone")
+    if phone:  # say what will happen, and only what we can do
+        after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
+    else:
+        after = ctx.t(lang, "crisis.cannot_call", practice=ctx.config.practice_contact)
     turn.out.replies = [
         Reply(guidance),
+        Reply(after),
         screens.yes_no(
             ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
         ),
@@ -63,6 +70,12 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
         log.warning("urgent alert queued for the staff (%s)", risk)
     state.urgent = state.urgent or risk
     return state
+
+
+def not_heard(ctx: Context, lang: str) -> str:
+    """For a voice message, video note or sticker: please type, and where help is now."""
+    contacts = "".join(f"\n• {contact}" for contact in ctx.config.crisis_contacts)
+    return ctx.t(lang, "error.not_heard", contacts=contacts)
 
 
 def crisis_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:

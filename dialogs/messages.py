@@ -106,6 +106,8 @@ class IntakeConfig:
     abandoned_intake_days: int = 30
     booking_retention_days: int = 365
     crisis_contacts: tuple[str, ...] = ()  # shown with 112 when a message suggests acute risk
+    abuse_contacts: tuple[str, ...] = ()  # shown with 112 when someone else endangers the client
+    opening_hours: str = "mon-fri 08:00-20:00"  # as the admin wrote it, for the client
 
 
 @dataclass(frozen=True)

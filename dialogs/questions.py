@@ -125,6 +125,7 @@ CRISIS_LABELS = {
     "self_harm": _("crisis.category.self_harm"),
     "harm_others": _("crisis.category.harm_others"),
     "abuse": _("crisis.category.abuse"),
+    "hopelessness": _("crisis.category.hopelessness"),
 }
 
 

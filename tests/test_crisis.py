@@ -14,29 +14,34 @@ MUST_MATCH = {
     "suicide": [
         "Мисля за самоубийство",
         "Понякога искам да умра",
-        "Не искам да живея повече",
         "Ще се самоубия",
         "САМОУБИЯ",
         "самоуби́йство",  # a stress mark
         "Иска ми се просто да умра",
-        "Няма смисъл да живея",
         "mislq za samoubiistvo",  # Bulgarian in Latin letters
         "6te se samoubiq",
         "iskam da umra",
-        "ne iskam da jiveq",
-        "ne iskam da zhiveya",
         "I want to kill myself",
         "i wanna die",
         "Sometimes I think about suicide",
         "I want to end my life",
-        "I'd be better off dead",
         "I REALLY want to die",
-        "I dont want to live anymore",
         "I want to kil myself",  # misspellings
         "thinking about sucide",
         "suicidal thoughts every night",
     ],
+    "hopelessness": [
+        "Не искам да живея повече",
+        "Няма смисъл да живея",
+        "ne iskam da jiveq",
+        "ne iskam da zhiveya",
+        "I'd be better off dead",
+        "I dont want to live anymore",
+        "what is the point of any of it",
+        "I'm only a weight on my family",
+    ],
     "self_harm": [
+        "the cuts on my arm again",
         "Нарязах се снощи",
         "режа се от месеци",
         "narqzah se snoshti",
@@ -51,6 +56,7 @@ MUST_MATCH = {
         "I want to kill him",
     ],
     "abuse": [
+        "he said next time he will finish me",
         "Мъжът ми ме бие",
         "muzhat mi me bie",
         "Изнасилиха ме",
@@ -62,6 +68,11 @@ MUST_MATCH = {
 }
 
 MUST_NOT_MATCH = [
+    "a killer workout",
+    "dead tired",
+    "dying to see you",
+    "a cut above the rest",
+    "the traffic nearly killed me",
     "This commute is killing me",
     "I could kill for a coffee right now",
     "I'm dying to get started",
@@ -107,7 +118,9 @@ def test_folding_treats_cyrillic_and_its_latin_spellings_alike():
 
 
 def test_the_practice_can_add_phrases(tmp_path):
-    (tmp_path / "extra.txt").write_text("[abuse]\nзаключва ме вкъщи\n", encoding="utf-8")
+    (tmp_path / "extra.txt").write_text(
+        "[letters bulgarian]\n[abuse]\nзаключва ме вкъщи\n", encoding="utf-8"
+    )
     screen = CrisisScreen.load(tmp_path)
     assert screen.check("Мъжът ми заключва ме вкъщи всяка вечер") == "abuse"
     (tmp_path / "broken.txt").write_text("no category yet\n", encoding="utf-8")
@@ -173,3 +186,16 @@ def test_crisis_contacts_from_configuration_are_shown(store, texts):
     client = EngineClient(engine, 5)
     client.say("I want to kill myself")
     assert "• Crisis line: 0800 00 000" in client.last.replies[0].text
+
+
+def test_with_a_phone_number_the_client_is_told_the_team_will_call_and_when(store, texts):
+    from dialogs.engine import IntakeEngine
+    from dialogs.messages import IntakeConfig
+
+    config = IntakeConfig(opening_hours="mon-fri 09:00-17:00")
+    client = EngineClient(IntakeEngine(store, texts, config), 6)
+    client.answer_until_summary("en", reason="Work has been hard lately.")
+    client.say("I have been saving my sleeping pills for weeks")
+    replies = [r.text for r in client.last.replies]
+    assert "will call you on +359888123456" in replies[1]
+    assert "mon-fri 09:00-17:00" in replies[1]

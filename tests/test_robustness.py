@@ -1,6 +1,5 @@
 """Any input at any time: Back, idle reminders, commands mid-question, random input, limits."""
 
-import asyncio
 import string
 import time
 from datetime import timedelta
@@ -116,26 +115,6 @@ def _bot_for(tg):
     from telegram import Bot
 
     return Bot(tg.token, base_url=tg.base_url)
-
-
-async def test_edited_messages_are_not_even_requested(tg, db_url):
-    """An edit of an earlier answer must not count as a new answer: the bot never asks for
-    edited messages (allowed_updates), so Telegram keeps them back."""
-    async with running_bot(tg, db_url) as store:
-        eva = tg.user(9101, language_code="en")
-        await eva.send("/start")
-        await eva.click("lang:en")
-        await eva.click("consent:yes")
-        before, sent = store.load_conversation(9101), len(tg.sent)
-        message = tg._text_message(eva.chat_id, eva.id, "ACME")
-        update_id = tg.push_update({"edited_message": {**message, "edit_date": message["date"]}})
-        for _ in range(200):
-            if update_id in tg._filtered:
-                break
-            await asyncio.sleep(0.01)
-        assert update_id in tg._filtered
-        assert "edited_message" not in tg.calls_to("getUpdates")[-1]["allowed_updates"]
-        assert len(tg.sent) == sent and store.load_conversation(9101) == before
 
 
 # Random input at every step
