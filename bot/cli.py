@@ -112,6 +112,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         (24 * 3600, lambda: asyncio.to_thread(purge)),
         (600, front.nudge_idle),
         (30, front.send_reminders),
+        (30, front.raise_alerts_again),
         (60, front.forget_quiet_clients),
     ]
     if args.webhook:

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     telegram_max_rate: float = Field(30, ge=0, le=1000)  # requests/s to all chats; 0: no cap
     crisis_contacts: Annotated[tuple[str, ...], NoDecode] = ()
     abuse_contacts: Annotated[tuple[str, ...], NoDecode] = ()
+    safety_check_minutes: int = Field(5, ge=1, le=240)
+    alert_take_minutes: int = Field(10, ge=1, le=240)
     crisis_phrases_dir: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -236,6 +238,8 @@ class Settings(BaseSettings):
             booking_retention_days=self.booking_retention_days,
             crisis_contacts=self.crisis_contacts,
             abuse_contacts=self.abuse_contacts,
+            safety_check_minutes=self.safety_check_minutes,
+            alert_take_minutes=self.alert_take_minutes,
             opening_hours=self.opening_hours,
         )
 

@@ -53,6 +53,7 @@ class OutboxSender:
         self.bot: Bot | None = None
         self._wake = asyncio.Event()
         self._queues: dict[int, deque[Pending]] = {}  # per chat with a worker: what it sends
+        self._fresh: set[int] = set()  # chats with a worker and new rows in the outbox
         self._more: set[int] = set()  # chats that also have messages waiting in the outbox
         self._workers: set[asyncio.Task] = set()
         self._held: set[int] = set()  # ids this process has claimed and not settled
@@ -73,10 +74,11 @@ class OutboxSender:
             self.wake()
             return
         for message in self._hold(handed):
-            self._queue(message.chat_id, from_outbox=False).append(message)
+            _in_order(self._queue(message.chat_id, from_outbox=False), message)
         for chat_id in waiting:
             if chat_id in self._queues:
                 self._more.add(chat_id)  # its worker looks once it is through
+                self._fresh.add(chat_id)  # and before its next message: an alert goes first
             else:
                 self.wake()
 
@@ -128,7 +130,7 @@ class OutboxSender:
 
     def _start_workers(self) -> None:
         for message in self._hold(self.store.claim_outbox(skip=frozenset(self._queues))):
-            self._queue(message.chat_id, from_outbox=True).append(message)
+            _in_order(self._queue(message.chat_id, from_outbox=True), message)
 
     def _hold(self, messages: list[Pending]) -> list[Pending]:
         """Note the claims this process holds: it renews them, and only them."""
@@ -174,6 +176,11 @@ class OutboxSender:
         try:
             queue = self._queues[chat_id]
             while queue or chat_id in self._more:
+                if queue and chat_id in self._fresh:  # committed meanwhile: maybe more urgent
+                    self._fresh.discard(chat_id)
+                    urgent = self.store.claim_more_urgent(chat_id, than=queue[0].priority)
+                    for more in self._hold(urgent):
+                        _in_order(queue, more)
                 if not queue:
                     self._more.discard(chat_id)
                     self._record(answered)  # else they stay this chat's oldest unsent ones
@@ -273,6 +280,14 @@ class OutboxSender:
         if message.kind == "markup":
             await bot.edit_message_reply_markup(chat_id, body["message_id"], reply_markup=None)
             return None
+        if message.kind == "edit" and body.get("message_id"):  # a message known by its id
+            await bot.edit_message_text(
+                body["text"],
+                chat_id=chat_id,
+                message_id=body["message_id"],
+                reply_markup=body["reply_markup"],
+            )
+            return body["message_id"]
         if message.kind == "edit":
             booking = self.store.booking(message.ref) if message.ref else None
             if booking is None or booking.staff_message_id is None:
@@ -306,6 +321,15 @@ class OutboxSender:
             self.store.set_staff_message(
                 ref=message.ref, chat_id=message.chat_id, message_id=message_id
             )
+
+
+def _in_order(queue: deque[Pending], message: Pending) -> None:
+    """Queue `message` behind every message at least as urgent, ahead of the less urgent."""
+    for index, queued in enumerate(queue):
+        if queued.priority > message.priority:
+            queue.insert(index, message)
+            return
+    queue.append(message)
 
 
 def _backoff(message: Pending, longest: timedelta) -> timedelta:

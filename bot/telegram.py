@@ -16,7 +16,16 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.effects import LATER, Call, answer_call, outcome_calls, reply_calls, unmark_call
+from bot.effects import (
+    LATER,
+    URGENT,
+    Call,
+    answer_call,
+    inline_markup,
+    outcome_calls,
+    reply_calls,
+    unmark_call,
+)
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
 from dialogs.callbacks import unpack_action
@@ -170,7 +179,7 @@ class TelegramFront:
                 calls += reply_calls(chat.id, Reply(self.t(lang, "flood.slow_down")))
             return calls, []
         if query is not None and not private:
-            return self._staff_button(query), []
+            return self._staff_button(query)
         if query is not None:
             # The tap answered and its keyboard gone before the next question: old buttons
             # cannot be pressed by mistake.
@@ -198,9 +207,27 @@ class TelegramFront:
             sender=f"@{user.username}" if user.username else user.full_name,
         )
 
-    def _staff_button(self, query: CallbackQuery) -> list[Call]:
-        """Confirm, Decline or Details on a booking in the staff group."""
+    def _staff_button(self, query: CallbackQuery) -> tuple[list[Call], list[str]]:
+        """Confirm, Decline or Details on a booking, or "I'm calling" on an alert."""
         tapper = query.from_user.id  # the answer goes in their own queue, not the group's
+        space, action, ref = unpack_action(query.data)
+        if space == "alert" and action == "take" and ref.isdigit():
+            answer, line, waited = self.engine.take_alert(
+                alert_id=int(ref), staff_user_id=tapper, staff_name=query.from_user.full_name
+            )
+            calls = [answer_call(tapper, query.id, answer, alert=line is None)]
+            if line is None:
+                return calls, []
+            # The tapped message itself says who took it, and loses its button.
+            edited = {"text": f"{query.message.text}\n\n{line}", "reply_markup": None}
+            edited["message_id"] = query.message.message_id
+            return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], [
+                f"alert_taken:{waited:.0f}"
+            ]
+        return self._booking_button(query), []
+
+    def _booking_button(self, query: CallbackQuery) -> list[Call]:
+        tapper = query.from_user.id
         space, action, ref = unpack_action(query.data)
         if space == "staff":
             answer, out = self.engine.staff_action(
@@ -275,6 +302,25 @@ class TelegramFront:
                 for call in reply_calls(booking.chat_id, self.engine.reminder(booking), LATER)
             ]
             handoff = self._enqueue(calls)
+        self.sender.deliver(*handoff)
+
+    async def raise_alerts_again(self) -> None:
+        """Post again, louder, each alert whose client did not say they are safe in time, or
+        that nobody took: one transaction, then the sender."""
+        with self.store.unit_of_work():
+            notes = self.engine.escalations()
+            calls = [
+                Call(
+                    self.staff_chat_id,
+                    "send",
+                    {"text": n.text, "reply_markup": inline_markup(n.buttons)},
+                    URGENT,
+                )
+                for n, _event in notes
+            ]
+            handoff = self._enqueue(calls)
+        for _note, event in notes:
+            self.on_event(event)
         self.sender.deliver(*handoff)
 
     async def forget_quiet_clients(self) -> None:

@@ -58,10 +58,39 @@ class Metrics:
             ["event"],
             registry=self.registry,
         )
+        # Crisis safety, with nothing that identifies a client: kinds and counts, and times.
+        self.risks = Counter(
+            "intake_bot_risks_seen",
+            "Messages the crisis screen flagged, by kind of risk",
+            ["category"],
+            registry=self.registry,
+        )
+        self.alerts = Counter(
+            "intake_bot_crisis_alerts",
+            "Crisis alerts by event: taken (I'm calling), unsafe (the client said not safe), "
+            "silent (no answer to are you safe), reraised (nobody took it in time)",
+            ["event"],
+            registry=self.registry,
+        )
+        self.time_to_take = Histogram(
+            "intake_bot_crisis_alert_seconds_to_take",
+            "From a crisis alert to the first I'm calling",
+            buckets=(60, 120, 300, 600, 900, 1800, 3600, 7200),
+            registry=self.registry,
+        )
         self.registry.register(_StoreGauges(store))
 
     def count_event(self, event: str) -> None:
-        self.intakes.labels(event.removeprefix("intake_")).inc()
+        kind, _sep, value = event.partition(":")
+        if kind == "risk_seen":
+            self.risks.labels(value).inc()
+        elif kind == "alert_taken":
+            self.alerts.labels("taken").inc()
+            self.time_to_take.observe(float(value))
+        elif kind.startswith("alert_"):
+            self.alerts.labels(kind.removeprefix("alert_")).inc()
+        else:
+            self.intakes.labels(event.removeprefix("intake_")).inc()
 
 
 class _StoreGauges(Collector):

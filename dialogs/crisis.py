@@ -43,9 +43,12 @@ _LATIN = [
 ]  # fmt: skip
 _DIGIT_LETTERS = {"6": "s", "4": "c", "1": "i", "0": "o", "3": "e"}
 _DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[64130]|[64130](?=[a-z])")
-_SENTENCE_END = re.compile(r"[.!?;\n]+|\s[-–—]\s")
-_WORD = re.compile(r"[a-z]+")
-_ANY_WORD = re.compile(r"[^\W_]+")
+_SENTENCE_END = re.compile(r"[.!?;|\n]+|\s[-–—]\s")
+_BREAK = "|"  # stands for the end of a sentence in folded text
+_WORD = re.compile(r"[a-z]+|\|")
+_ANY_WORD = re.compile(r"[^\W_]+|\|")
+_MARKS = re.compile(r"[\u0300-\u036f'’]")  # stress marks (after NFKD) and apostrophes
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
 _NUMBER = re.compile(r"\d{2,}")
 _DOUBLED = re.compile(r"(.)\1+")
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
@@ -55,20 +58,20 @@ _TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"
 
 def _plain(text: str) -> str:
     """Lower case, no stress marks or apostrophes ("don't" is "dont"), numbers from 10 up as
-    the word "nn" ("took 20 pills" is "took nn pills")."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("'", "").replace("’", ""))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    the word "nn" ("took 20 pills" is "took nn pills"), and "|" where a sentence ends."""
+    text = _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    text = _SENTENCE_END.sub(" | ", text)
     return _NUMBER.sub(" nn ", text)
 
 
 def fold_plain(text: str) -> list[str]:
     """Text as words, for rules written in English: "Dieeee" is "die"."""
-    return [_DOUBLED.sub(r"\1", word) for word in _ANY_WORD.findall(_plain(text))]
+    return _ANY_WORD.findall(_DOUBLED.sub(r"\1", _plain(text)))
 
 
 def fold(text: str) -> list[str]:
     """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
-    text = "".join(_CYRILLIC.get(c, c) for c in _plain(text))
+    text = _plain(text).translate(_CYRILLIC_TABLE)
     # Digits stand for letters only inside words ("6te", "4ove4e"), not in "18" or "2 pm".
     text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_LETTERS[m[0]], text)
     for typed, canonical in _LATIN:
@@ -77,10 +80,6 @@ def fold(text: str) -> list[str]:
 
 
 FOLDS = {"plain": fold_plain, "bulgarian": fold}
-
-
-def sentences(text: str) -> list[str]:
-    return [part for part in _SENTENCE_END.split(text) if part.strip()]
 
 
 # A rule as data
@@ -236,18 +235,23 @@ class _Alphabet:
         automaton.make_automaton()
         return automaton
 
-    def matches(self, text: str) -> list[set[int]]:
-        """For each word of `text`, the ids of the word patterns it matches."""
+    def matches(self, text: str) -> list[dict[int, set[int]]]:
+        """Sentence by sentence, for each word that matches any: the ids of the word patterns
+        it matches, by the word's place in its sentence. One pass over the whole text."""
         words = self.fold(text)
-        starts = {}
-        position = 0
-        for index, word in enumerate(words):
-            starts[position] = index
+        starts: dict[int, tuple[int, int]] = {}  # where " word" begins -> (sentence, word)
+        sentence = index = position = 0
+        for word in words:
+            if word == _BREAK:
+                sentence, index = sentence + 1, 0
+            else:
+                starts[position] = (sentence, index)
+                index += 1
             position += len(word) + 1
-        found: list[set[int]] = [set() for _ in words]
-        if words:
-            for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
-                found[starts[end - length + 1]] |= idents
+        found: list[dict[int, set[int]]] = [{} for _ in range(sentence + 1)]
+        for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
+            sentence, index = starts[end - length + 1]
+            found[sentence].setdefault(index, set()).update(idents)
         return found
 
 
@@ -274,9 +278,16 @@ class CrisisScreen:
         """Each category found, with the rule that found it (for reviews of the rules)."""
         found: dict[str, str] = {}
         used = {rules.letters for rules in self.rule_sets}
-        for part in sentences(text):
-            matches = {letters: self.alphabets[letters].matches(part) for letters in used}
-            sentence = [_Sentence(self, r, matches[r.letters]) for r in self.rule_sets]
+        matches = {letters: self.alphabets[letters].matches(text) for letters in used}
+        count = len(next(iter(matches.values()), []))  # each alphabet breaks at the same places
+        for number in range(count):
+            if not any(
+                not self._trigger_ids[letters].isdisjoint(ids)
+                for letters, found_in in matches.items()
+                for ids in found_in[number].values()
+            ):
+                continue  # only words that start no rule ("i", "me", "се"), or none at all
+            sentence = [_Sentence(self, r, matches[r.letters][number]) for r in self.rule_sets]
             for each in sentence:  # an everyday expression counts for every file
                 each.set_aside_everyday()
             for each in sentence:
@@ -310,10 +321,45 @@ class CrisisScreen:
         for rules in self.rule_sets:
             index: dict[int, list[tuple[int, Rule]]] = {}
             for order, rule in enumerate(rules.rules):
-                for ident in min(self._needs[id(rule)], key=len):
+                for ident in min(self._needs[id(rule)], key=self._commonness):
                     index.setdefault(ident, []).append((order, rule))
             triggers[id(rules)] = index
         return triggers
+
+    @cached_property
+    def _trigger_ids(self) -> dict[str, set[int]]:
+        """Per alphabet, the words that can start a rule."""
+        found: dict[str, set[int]] = {letters: set() for letters in self.alphabets}
+        for rules in self.rule_sets:
+            found[rules.letters] |= self._triggers[id(rules)].keys()
+        return found
+
+    @cached_property
+    def _concepts(self) -> dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]]:
+        """Per file, each concept's phrases by the id of their first word."""
+        concepts: dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]] = {}
+        for rules in self.rule_sets:
+            ids = self.alphabets[rules.letters].ids
+            concepts[id(rules)] = {
+                name: {ident: [p for p in phrases if ids[p[0]] == ident] for ident in firsts}
+                for name, phrases in rules.concepts.items()
+                if (firsts := {ids[p[0]] for p in phrases})
+            } | {name: {} for name, phrases in rules.concepts.items() if not phrases}
+        return concepts
+
+    def _commonness(self, need: frozenset[int]) -> int:
+        """How often a token is likely met: short words ("i", "me", "се") are everywhere."""
+        short = self._short_ids
+        return sum(10 if ident in short else 1 for ident in need)
+
+    @cached_property
+    def _short_ids(self) -> set[int]:
+        return {
+            ident
+            for alphabet in self.alphabets.values()
+            for token, ident in alphabet.ids.items()
+            if len(token.split("|")[0].rstrip("*")) <= 3
+        }
 
     @cached_property
     def _everyday_triggers(self) -> dict[int, dict[int, list[tuple[Token, ...]]]]:
@@ -331,16 +377,17 @@ class CrisisScreen:
 class _Sentence:
     """One rule file applied to one sentence's word matches."""
 
-    def __init__(self, screen: CrisisScreen, rules: Rules, matches: list[set[int]]):
+    def __init__(self, screen: CrisisScreen, rules: Rules, matches: dict[int, set[int]]):
         self.needs, self.ids = screen._needs, screen.alphabets[rules.letters].ids
         self.triggers = screen._triggers[id(rules)]
         self.everyday = screen._everyday_triggers[id(rules)]
+        self.concepts = screen._concepts[id(rules)]
         self.rules, self.matches = rules, matches
         self._index()
 
     def _index(self) -> None:
         self.positions: dict[int, list[int]] = {}
-        for index, ids in enumerate(self.matches):
+        for index, ids in self.matches.items():
             for ident in ids:
                 self.positions.setdefault(ident, []).append(index)
         self.spans: dict[Token, list[Span]] = {}
@@ -356,7 +403,7 @@ class _Sentence:
             if self._possible(id(phrase)):
                 for start, end in self._phrase(phrase):
                     for index in range(start, end + 1):
-                        self.matches[index] = set()
+                        self.matches.pop(index, None)
                         masked = True
         if masked:
             self._index()
@@ -393,7 +440,13 @@ class _Sentence:
     def _token(self, token: Token) -> list[Span]:
         if token not in self.spans:
             if token.startswith("{"):
-                spans = [s for phrase in self.rules.concepts[token] for s in self._phrase(phrase)]
+                by_first = self.concepts[token]
+                spans = [
+                    span
+                    for ident in by_first.keys() & self.positions.keys()
+                    for phrase in by_first[ident]
+                    for span in self._phrase(phrase)
+                ]
             else:
                 spans = [(i, i) for i in self.positions.get(self.ids[token], ())]
             self.spans[token] = spans

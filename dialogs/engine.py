@@ -7,7 +7,7 @@ rights, staff) and saves the state again; every flow is a module of plain functi
 import dataclasses
 import logging
 
-from dialogs import intake, mybooking, render, rights, screens, staff_actions
+from dialogs import intake, mybooking, protocol, render, rights, screens, staff_actions
 from dialogs.callbacks import unpack
 from dialogs.crisis import CrisisScreen
 from dialogs.i18n import Texts, _, pick_language
@@ -112,6 +112,12 @@ class IntakeEngine:
     def details_access(self, **kwargs) -> dict | None:
         return rights.details_access(self.ctx, **kwargs)
 
+    def take_alert(self, **kwargs) -> tuple[str, str | None, float | None]:
+        return protocol.take(self.ctx, **kwargs)
+
+    def escalations(self) -> list:
+        return protocol.escalations(self.ctx)
+
     def agenda(self, argument: str) -> str:
         return render.agenda(self.ctx, argument)
 
@@ -126,6 +132,7 @@ SCREENED = ("text", "caption", "edited")
 # question being asked (intake.choice).
 BUTTON_FLOWS = {
     "crisis": intake.crisis_choice,
+    "safe": protocol.safety_choice,
     "mybooking": mybooking.choice,
     "fix": rights.choice,
     "erase": rights.choice,
@@ -142,7 +149,7 @@ def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State
     elif state and state.correcting and inp.kind in ("text", "contact"):
         state = rights.correct(ctx, state, inp, turn)
     elif inp.kind == "voice":  # a voice message may be a cry for help we cannot hear
-        turn.out.replies.append(Reply(intake.not_heard(ctx, state.lang if state else turn.hint)))
+        turn.out.replies.append(Reply(protocol.not_heard(ctx, state.lang if state else turn.hint)))
         if state and state.step != "done":
             screens.ask(ctx, state, turn.out)
     elif state is None or state.step == "done":

@@ -3,7 +3,7 @@ crisis guidance that can interrupt it."""
 
 import logging
 
-from dialogs import answers, render, screens, slots
+from dialogs import answers, protocol, render, screens, slots
 from dialogs.callbacks import unpack
 from dialogs.i18n import LANGUAGES, _
 from dialogs.messages import (
@@ -18,7 +18,6 @@ from dialogs.messages import (
 from dialogs.questions import (
     BY_KEY,
     CONTACT,
-    CRISIS_LABELS,
     Question,
     previous_key,
 )
@@ -31,55 +30,32 @@ ENDING = {"cancel": _("cancel.done"), "age": _("age.adults_only")}
 
 
 def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str | None) -> State:
-    """Emergency guidance first, then ask whether to go on; alert the staff once."""
+    """Guidance for this kind of risk first, what happens next (only what is true), then "are
+    you safe right now?"; the staff are alerted once per intake, with a button to take it."""
     state = state or State(lang=turn.hint)
     lang = state.lang
     abuse = risk == "abuse"
-    listed = ctx.config.abuse_contacts if abuse else ctx.config.crisis_contacts
-    contacts = "".join(f"\n• {contact}" for contact in listed)
     msgid = _("crisis.guidance_abuse") if abuse else _("crisis.guidance")
-    guidance = ctx.t(lang, msgid, contacts=contacts)
+    contacts = protocol.contacts(ctx, ctx.config.abuse_contacts if abuse else None)
     phone = state.answers.get("phone")
-    if phone:  # say what will happen, and only what we can do
+    if phone:
         after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
     else:
         after = ctx.t(lang, "crisis.cannot_call", practice=ctx.config.practice_contact)
     turn.out.replies = [
-        Reply(guidance),
+        Reply(ctx.t(lang, msgid, contacts=contacts)),
         Reply(after),
-        screens.yes_no(
-            ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
-        ),
+        protocol.safety_question(ctx, lang),
     ]
+    turn.out.events.append(f"risk_seen:{risk}")
     if state.urgent is None:
-        staff = ctx.config.staff_lang
-        unknown = ctx.t(staff, "crisis.not_given")
-        turn.out.staff.append(
-            StaffNote(
-                ctx.t(
-                    staff,
-                    "staff.urgent_alert",
-                    category=ctx.t(staff, CRISIS_LABELS[risk]),
-                    name=state.answers.get("name", unknown),
-                    phone=state.answers.get("phone", unknown),
-                    telegram=sender or unknown,
-                ),
-                urgent=True,
-            )
-        )
-        log.warning("urgent alert queued for the staff (%s)", risk)
+        turn.out.staff.append(protocol.alert(ctx, turn, state, risk, sender))
     state.urgent = state.urgent or risk
     return state
 
 
-def not_heard(ctx: Context, lang: str) -> str:
-    """For a voice message, video note or sticker: please type, and where help is now."""
-    contacts = "".join(f"\n• {contact}" for contact in ctx.config.crisis_contacts)
-    return ctx.t(lang, "error.not_heard", contacts=contacts)
-
-
 def crisis_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
-    """After the guidance: go on with the intake, or pause."""
+    """After the guidance and the safety question: go on with the intake, or pause."""
     lang = state.lang if state else turn.hint
     if unpack(data)[1] == "yes" and state is not None:
         if state.step == "done":

@@ -108,6 +108,8 @@ class IntakeConfig:
     crisis_contacts: tuple[str, ...] = ()  # shown with 112 when a message suggests acute risk
     abuse_contacts: tuple[str, ...] = ()  # shown with 112 when someone else endangers the client
     opening_hours: str = "mon-fri 08:00-20:00"  # as the admin wrote it, for the client
+    safety_check_minutes: int = 5  # no answer to "are you safe right now?" by then: raise it
+    alert_take_minutes: int = 10  # nobody pressed "I'm calling" by then: post it again
 
 
 @dataclass(frozen=True)

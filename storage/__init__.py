@@ -1,5 +1,6 @@
 """Models and queries: organizations, conversations, the scheduling store."""
 
+from storage.alerts import AlertView
 from storage.db import open_database
 from storage.errors import Conflict, Unavailable
 from storage.models import STANDING, BookingStatus
@@ -8,6 +9,7 @@ from storage.store import BookedSlot, BookingView, Store
 
 __all__ = [
     "STANDING",
+    "AlertView",
     "BookedSlot",
     "BookingStatus",
     "BookingView",

@@ -181,3 +181,20 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     failed: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class CrisisAlert(SQLModel, table=True):
+    """A risk the screen saw, until someone in the team takes it: the client's answer to "are
+    you safe right now?", who is calling them, and when to raise it again. No client words."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(index=True, sa_type=BigInteger)
+    chat_id: int = Field(sa_type=BigInteger)
+    category: str = Field(max_length=32)
+    raised_at: datetime = Field(default_factory=utcnow)
+    safety: str | None = Field(default=None, max_length=8)  # safe, unsafe, silent
+    safety_due_at: datetime = Field(index=True)  # no answer by then: the alert is raised
+    acknowledged_by: str | None = Field(default=None, max_length=200)  # the staff member
+    acknowledged_at: datetime | None = None
+    realert_due_at: datetime = Field(index=True)  # nobody has taken it by then: posted again
+    realerted_at: datetime | None = None

@@ -130,7 +130,6 @@ class OutboxMixin:
         urgent first. One chat's messages go out in order: a later one waits while an earlier
         one is retried. Chats in `skip` (this process is sending to them) are left alone."""
         now = self.clock()
-        claimed = []
         with self._session() as session:
             heads = (
                 select(func.min(OutboxMessage.id))
@@ -163,39 +162,65 @@ class OutboxMixin:
                 )
                 .limit(limit)
             ).all()
-            for row in rows:
-                won = session.execute(
-                    update(OutboxMessage)
-                    .where(
-                        OutboxMessage.id == row.id,
-                        OutboxMessage.sent_at.is_(None),
-                        OutboxMessage.failed.is_(None),
-                        OutboxMessage.next_attempt_at <= now,
-                        or_(
-                            OutboxMessage.claimed_at.is_(None),
-                            OutboxMessage.claimed_at < now - CLAIM_LEASE,
-                        ),
-                    )
-                    .values(claimed_at=now, claimed_by=self.instance)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if won != 1:
-                    continue
-                try:
-                    payload = json.loads(self.cipher.decrypt(row.payload))
-                except Exception:  # a key that is gone, or a damaged row: not a block to all
-                    session.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == row.id)
-                        .values(failed="unreadable", claimed_at=None, claimed_by=None)
-                        .execution_options(synchronize_session=False)
-                    )
-                    continue
-                claimed.append(
-                    Pending(
-                        row.id, row.chat_id, row.kind, row.ref, payload, row.attempts, row.priority
-                    )
+            return self._claim_rows(session, rows, now)
+
+    def claim_more_urgent(self, chat: int, than: int, limit: int = 10) -> list[Pending]:
+        """The chat's due, unclaimed messages more urgent than priority `than`, most urgent
+        first: a crisis alert goes ahead of booking notices a group's limit holds back."""
+        now = self.clock()
+        with self._session() as session:
+            rows = session.exec(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == chat,
+                    OutboxMessage.priority < than,
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(
+                        OutboxMessage.claimed_at.is_(None),
+                        OutboxMessage.claimed_at < now - CLAIM_LEASE,
+                    ),
                 )
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .limit(limit)
+            ).all()
+            return self._claim_rows(session, rows, now)
+
+    def _claim_rows(self, session, rows: list[OutboxMessage], now) -> list[Pending]:
+        """Claim each row unless another process did first; set aside one it cannot read."""
+        claimed = []
+        for row in rows:
+            won = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row.id,
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(
+                        OutboxMessage.claimed_at.is_(None),
+                        OutboxMessage.claimed_at < now - CLAIM_LEASE,
+                    ),
+                )
+                .values(claimed_at=now, claimed_by=self.instance)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if won != 1:
+                continue
+            try:
+                payload = json.loads(self.cipher.decrypt(row.payload))
+            except Exception:  # a key that is gone, or a damaged row: not a block to all
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id)
+                    .values(failed="unreadable", claimed_at=None, claimed_by=None)
+                    .execution_options(synchronize_session=False)
+                )
+                continue
+            claimed.append(
+                Pending(row.id, row.chat_id, row.kind, row.ref, payload, row.attempts, row.priority)
+            )
         return claimed
 
     def settle(

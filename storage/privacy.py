@@ -14,6 +14,7 @@ from storage.models import (
     BookingStatus,
     ConsentRecord,
     Conversation,
+    CrisisAlert,
     ProcessedUpdate,
     Reminder,
     StaffAccess,
@@ -158,6 +159,7 @@ class PrivacyMixin:
                 (ConsentRecord, ConsentRecord.user_id),
                 (StaffAccess, StaffAccess.client_user_id),
                 (WaitlistEntry, WaitlistEntry.user_id),
+                (CrisisAlert, CrisisAlert.user_id),
             ):
                 session.execute(delete(table).where(column == user_id))
         return before
@@ -179,6 +181,11 @@ class PrivacyMixin:
             ).all()
             for row in old:
                 _anonymize(row, cancel=False)
+            session.execute(  # an alert long handled is no one's business any more
+                delete(CrisisAlert).where(
+                    CrisisAlert.raised_at < now - timedelta(days=abandoned_after_days)
+                )
+            )
             # Telegram redelivers for 24 hours at most; two days of ids is plenty.
             session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, select
 
+from storage.alerts import AlertsMixin
 from storage.availability import AvailabilityMixin
 from storage.bookings import BookedSlot, BookingsMixin, BookingView
 from storage.consultants import ConsultantsMixin
@@ -49,6 +50,7 @@ class Org:
 
 
 class Store(
+    AlertsMixin,
     ConsultantsMixin,
     AvailabilityMixin,
     BookingsMixin,

@@ -135,6 +135,8 @@ def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(clien
     client.press("gender:woman")
     client.say("I just want to die")
     assert "112" in client.last.replies[0].text
+    assert client.buttons() == ["safe:yes", "safe:no"]  # are you safe right now?
+    client.press("safe:yes")
     assert client.buttons() == ["crisis:yes", "crisis:no"]
     [alert] = client.staff
     assert "СПЕШНО" in alert and "самоубийство" in alert and "Maria Ivanova" in alert
@@ -149,12 +151,14 @@ def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(clien
     client.say("Sofia")
     client.say("Everything feels hopeless and I want to end my life.")
     assert client.state()["answers"]["reason"].startswith("Everything")  # the answer is kept
+    client.press("safe:yes")
     client.press("crisis:yes")
     assert "How would you prefer" in client.reply.text
 
 
 def test_a_booking_after_a_risk_is_marked_urgent_for_the_staff(client):
     client.answer_until_summary("en", reason="I keep thinking about suicide lately.")
+    client.press("safe:yes")
     client.press("crisis:yes")
     client.press("book:confirm")
     assert client.staff[-1].startswith("⚠️ СПЕШНО")
@@ -165,6 +169,7 @@ def test_a_first_message_showing_risk_is_answered_and_alerted_without_an_intake(
     client.say("Не искам да живея повече")
     assert "112" in client.last.replies[0].text
     assert "СПЕШНО" in client.staff[0] and "още не е дадено" in client.staff[0]
+    client.press("safe:yes")
     client.press("crisis:yes")
     assert "На какъв език" in client.reply.text
 
@@ -173,6 +178,7 @@ def test_not_now_keeps_the_answers_and_says_how_to_come_back(client):
     client.begin("en")
     client.say("acme")
     client.say("my husband beats me")
+    client.press("safe:yes")
     client.press("crisis:no")
     assert "/start" in client.text and "112" in client.text
     assert client.state()["answers"] == {"org": "ACME"}
@@ -199,3 +205,18 @@ def test_with_a_phone_number_the_client_is_told_the_team_will_call_and_when(stor
     replies = [r.text for r in client.last.replies]
     assert "will call you on +359888123456" in replies[1]
     assert "mon-fri 09:00-17:00" in replies[1]
+    assert replies[2] == "Are you safe right now?"
+
+
+def test_not_safe_raises_the_alert_at_once_and_says_call_112_now(client):
+    client.begin("en")
+    client.say("acme")
+    client.say("I bought a rope and I know where")
+    assert len(client.staff) == 1
+    client.press("safe:no")
+    assert "call 112 now" in client.last.replies[0].text
+    assert client.buttons() == ["crisis:yes", "crisis:no"]
+    [_alert, louder] = client.staff
+    assert "NOT safe" in louder or "НЕ е в безопасност" in louder
+    client.press("safe:no")  # pressed again: the team was told already
+    assert len(client.staff) == 2

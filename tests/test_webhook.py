@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def running_webhook(tg, db_url: str, port: int | None = None):
+async def running_webhook(tg, db_url: str, port: int | None = None, **extra: object):
     """The bot serving its webhook in this process; yields its store and its local address."""
     settings = settings_for(
         tg,
@@ -47,6 +47,7 @@ async def running_webhook(tg, db_url: str, port: int | None = None):
         webhook_url=PUBLIC_URL,
         webhook_secret=SECRET,
         webhook_port=port or free_port(),
+        **extra,
     )
     store, engine, texts = build_engine(settings)
     store.add_org(code="ACME", name="Acme Ltd")
@@ -105,7 +106,7 @@ async def test_the_bot_registers_its_webhook_and_runs_the_intake_through_it(tg, 
         [registered] = tg.calls_to("setWebhook")
         assert registered["url"] == PUBLIC_URL
         assert registered["secret_token"] == SECRET
-        assert registered["allowed_updates"] == ["message", "callback_query"]
+        assert registered["allowed_updates"] == ["message", "edited_message", "callback_query"]
         assert registered["max_connections"] == 40
         assert {c["language_code"] for c in tg.calls_to("setMyCommands")} == {"bg", "en"}
         ana = tg.user(8001, language_code="en")
@@ -376,3 +377,19 @@ async def test_an_update_that_cannot_be_stored_gets_503_and_is_handled_once_rede
         await tg.wait_processed(update_id, timeout=20, chat_id=8801, min_messages=1, since=1)
         assert "privacy" in ana.last().text  # the language was taken: the consent question
         assert store.load_conversation(8801)["step"] == "consent"
+
+
+async def test_metrics_count_risks_and_taken_alerts_without_naming_anyone(tg, db_url):
+    async with (
+        running_webhook(tg, db_url, staff_user_ids=(7201,)) as (_store, local),
+        ClientSession() as http,
+    ):
+        eva = tg.user(8011, first_name="Eva", language_code="en")
+        await eva.send("I have been saving my pills and tonight is the night")
+        tg.user(7201, first_name="Maria")
+        await tg.group(STAFF_CHAT).click(7201, "alert:take:1")
+        _names, samples = await scrape(http, local)
+        assert value(samples, "intake_bot_risks_seen_total", category="suicide") == 1
+        assert value(samples, "intake_bot_crisis_alerts_total", event="taken") == 1
+        assert value(samples, "intake_bot_crisis_alert_seconds_to_take_count") == 1
+        assert not any("8011" in str(s.labels) or "Eva" in str(s.labels) for s in samples)

@@ -1,0 +1,154 @@
+"""What happens once a risk is seen, beyond the guidance: the staff alert with "I'm calling",
+the client's answer to "are you safe right now?", and raising an alert nobody has taken.
+
+The alert is a row (storage/alerts.py) so that the first tap wins and a job can raise it again;
+it holds no words of the client's, only the kind of risk."""
+
+import logging
+from datetime import timedelta
+
+from dialogs import screens
+from dialogs.callbacks import pack, unpack
+from dialogs.i18n import _
+from dialogs.messages import Button, Context, Reply, StaffNote, State, Turn
+from dialogs.questions import CRISIS_LABELS
+from dialogs.staff_actions import is_staff
+from storage import AlertView
+
+log = logging.getLogger(__name__)
+
+
+def contacts(ctx: Context, listed: tuple[str, ...] | None = None) -> str:
+    """The configured lines, one per line, to follow 112."""
+    lines = ctx.config.crisis_contacts if listed is None else listed
+    return "".join(f"\n• {contact}" for contact in lines)
+
+
+def not_heard(ctx: Context, lang: str) -> str:
+    """For a voice message, video note or sticker: please type, and where help is now."""
+    return ctx.t(lang, "error.not_heard", contacts=contacts(ctx))
+
+
+def safety_question(ctx: Context, lang: str) -> Reply:
+    return screens.yes_no(
+        ctx, lang, _("crisis.ask_safe"), "safe", _("crisis.safe_yes"), _("crisis.safe_no")
+    )
+
+
+def take_button(ctx: Context, alert_id: int) -> list[list[Button]]:
+    return [[Button(pack("alert", "take", alert_id), ctx.t(ctx.config.staff_lang, "staff.take"))]]
+
+
+def _details(ctx: Context, state: State | None, sender: str | None) -> dict[str, str]:
+    staff = ctx.config.staff_lang
+    unknown = ctx.t(staff, "crisis.not_given")
+    answers = state.answers if state else {}
+    return {
+        "name": answers.get("name", unknown),
+        "phone": answers.get("phone", unknown),
+        "telegram": sender or ctx.t(staff, "staff.alert_see_first"),
+    }
+
+
+def alert(ctx: Context, turn: Turn, state: State, risk: str, sender: str | None) -> StaffNote:
+    """The first alert of an intake: a row to take it by, and the group message."""
+    config = ctx.config
+    alert_id = ctx.store.raise_alert(
+        user_id=turn.user_id,
+        chat_id=turn.chat_id,
+        category=risk,
+        ask_within=timedelta(minutes=config.safety_check_minutes),
+        take_within=timedelta(minutes=config.alert_take_minutes),
+    )
+    staff = config.staff_lang
+    text = ctx.t(
+        staff,
+        "staff.urgent_alert",
+        category=ctx.t(staff, CRISIS_LABELS[risk]),
+        minutes=config.alert_take_minutes,
+        **_details(ctx, state, sender),
+    )
+    log.warning("urgent alert queued for the staff (%s)", risk)
+    return StaffNote(text, buttons=take_button(ctx, alert_id), urgent=True)
+
+
+def safety_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
+    """The answer to "are you safe right now?"; "no" raises the alert at once."""
+    lang = state.lang if state else turn.hint
+    found = ctx.store.latest_alert(turn.user_id)
+    if unpack(data)[1] == "no":
+        text = ctx.t(lang, "crisis.not_safe", contacts=contacts(ctx))
+        turn.out.replies.append(Reply(text))
+        if found and ctx.store.answer_safety(found.id, "unsafe"):
+            turn.out.staff.append(raised(ctx, found, state, _("staff.alert_unsafe")))
+            turn.out.events.append("alert_unsafe")
+    else:
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.glad_safe")))
+        if found:
+            ctx.store.answer_safety(found.id, "safe")
+    turn.out.replies.append(
+        screens.yes_no(
+            ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
+        )
+    )
+    return state
+
+
+def raised(ctx: Context, found: AlertView, state: State | None, msgid: str) -> StaffNote:
+    """A new, louder group message about an alert: not an edit, so that it notifies."""
+    staff = ctx.config.staff_lang
+    minutes = int((ctx.store.clock() - found.raised_at).total_seconds() // 60)
+    text = ctx.t(
+        staff,
+        msgid,
+        category=ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide")),
+        minutes=minutes,
+        taken=_taken_line(ctx, found) if found.acknowledged_by else "",
+        **_details(ctx, state, None),
+    )
+    buttons = [] if found.acknowledged_by else take_button(ctx, found.id)
+    return StaffNote(text, buttons=buttons, urgent=True)
+
+
+def _taken_line(ctx: Context, found: AlertView) -> str:
+    staff = ctx.config.staff_lang
+    when = ctx.t.clock(found.acknowledged_at.astimezone(ctx.store.schedule.tz), staff)
+    return "\n\n" + ctx.t(staff, "staff.alert_taken_line", who=found.acknowledged_by, when=when)
+
+
+def escalations(ctx: Context) -> list[tuple[StaffNote, str]]:
+    """Alerts to raise again now, each once: the client did not answer whether they are safe,
+    or nobody in the team has taken the alert. With the event each is counted as."""
+    notes = []
+    for found in ctx.store.take_silent_alerts():
+        state = _state_of(ctx, found.user_id)
+        notes.append((raised(ctx, found, state, _("staff.alert_silent")), "alert_silent"))
+    for found in ctx.store.take_untaken_alerts():
+        state = _state_of(ctx, found.user_id)
+        notes.append((raised(ctx, found, state, _("staff.alert_untaken")), "alert_reraised"))
+    return notes
+
+
+def _state_of(ctx: Context, user_id: int) -> State | None:
+    saved = ctx.store.load_conversation(user_id)
+    return State.load(saved) if saved else None
+
+
+def take(
+    ctx: Context, *, alert_id: int, staff_user_id: int, staff_name: str
+) -> tuple[str, str | None, float | None]:
+    """ "I'm calling" tapped: (answer to the tap, the line to add to the alert, seconds it
+    waited). Only the first tap takes it; the others are told who did."""
+    staff = ctx.config.staff_lang
+    if not is_staff(ctx, staff_user_id):
+        return ctx.t(staff, "staff.alert_not_authorized"), None, None
+    consultant = ctx.store.consultant_by_telegram(staff_user_id)
+    name = consultant.name if consultant else staff_name
+    won, found = ctx.store.acknowledge_alert(alert_id, name)
+    if found is None:
+        return ctx.t(staff, "staff.details_gone"), None, None
+    if not won:
+        return ctx.t(staff, "staff.alert_already", who=found.acknowledged_by), None, None
+    log.info("crisis alert taken by staff")
+    waited = (found.acknowledged_at - found.raised_at).total_seconds()
+    return ctx.t(staff, "staff.alert_yours"), _taken_line(ctx, found).strip(), waited

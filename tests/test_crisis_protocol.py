@@ -1,0 +1,95 @@
+"""After a risk is seen: "are you safe right now?", the alert someone owns ("I'm calling", the
+first tap wins), the alert raised again when nobody took it or the client went silent, and the
+alert's place ahead of a queue of booking notices. End to end through the fake Bot API."""
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from bot.effects import NOTICE, Call
+from tests.harness import STAFF_CHAT, running_bot
+from tests.walk import settled
+
+STAFF = (7101, 7102)
+RISKY = "I have been saving my pills and tonight is the night"
+
+
+def alerts(tg) -> list:
+    return [m for m in tg.messages_for(STAFF_CHAT) if "URGENT" in m.text or "СПЕШНО" in m.text]
+
+
+async def test_not_safe_posts_a_louder_alert_and_tells_the_client_to_call_112(tg, db_url):
+    async with running_bot(tg, db_url):
+        eva = tg.user(9401, first_name="Eva", language_code="en")
+        replies = await eva.send(RISKY)
+        assert replies[-1].text == "Are you safe right now?"
+        replies = await eva.click("safe:no")
+        assert "call 112 now" in replies[0].text
+        assert "go on with booking" in replies[-1].text
+        [first, louder] = alerts(tg)
+        assert "ОЩЕ ПО-СПЕШНО" in louder.text and "НЕ е в безопасност" in louder.text
+        assert louder.message_id != first.message_id  # a new message: it notifies
+
+
+async def test_two_staff_tap_im_calling_at_once_and_exactly_one_takes_it(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=STAFF) as store:
+        for staff_id, name in zip(STAFF, ("Maria", "Ivan"), strict=True):
+            tg.user(staff_id, first_name=name)
+        eva = tg.user(9402, first_name="Eva", language_code="en")
+        await eva.send(RISKY)
+        [alert] = alerts(tg)
+        _, button = tg._find_button(STAFF_CHAT, "alert:take:1")
+        for staff_id in STAFF:  # both at the same moment
+            tg.push_update(tg._callback_query(staff_id, alert, button["callback_data"]))
+        await settled(tg, store)
+        answers = tg.callback_answers[-2:]
+        assert sum("Останалите виждат" in a for a in answers) == 1
+        assert sum("вече се свързва" in a for a in answers) == 1
+        [alert] = alerts(tg)
+        assert alert.text.count("се свързва с клиента") == 1 and not alert.buttons()
+        taker = store.latest_alert(9402).acknowledged_by
+        assert taker in ("Maria", "Ivan") and f"{taker} се свързва" in alert.text
+
+
+async def test_an_alert_nobody_took_and_a_silent_client_are_raised_again(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=STAFF) as store:
+        eva = tg.user(9403, first_name="Eva", language_code="en")
+        await eva.send(RISKY)
+        await tg.front.raise_alerts_again()  # nothing is due yet
+        await settled(tg, store)
+        assert len(alerts(tg)) == 1
+        later = datetime.now(UTC) + timedelta(minutes=11)
+        store.clock = lambda: later
+        await tg.front.raise_alerts_again()
+        await settled(tg, store)
+        texts = [m.text for m in tg.messages_for(STAFF_CHAT)]
+        assert sum("не отговори дали" in t for t in texts) == 1  # silent on "are you safe?"
+        [again] = [m for m in tg.messages_for(STAFF_CHAT) if "ВСЕ ОЩЕ НИКОЙ" in m.text]
+        assert again.buttons()  # it can be taken from here too
+        await tg.front.raise_alerts_again()  # once each, however often the job runs
+        await settled(tg, store)
+        assert len(tg.messages_for(STAFF_CHAT)) == len(texts)
+
+
+async def test_the_alert_goes_ahead_of_30_queued_notices_in_a_group_at_its_limit(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        notices = [
+            dataclasses.asdict(
+                Call(STAFF_CHAT, "send", {"text": f"notice {n}", "reply_markup": None}, NOTICE)
+            )
+            for n in range(30)
+        ]
+        with store.unit_of_work():
+            handoff = store.enqueue_all(notices)
+        tg.front.sender.deliver(*handoff)
+        eva = tg.user(9404, first_name="Eva", language_code="en")
+        eva.push_text(RISKY)  # not waiting for quiet: the group's queue takes minutes
+        for _ in range(600):
+            if alerts(tg):
+                break
+            await asyncio.sleep(0.05)
+        sent = [m.text for m in tg.messages_for(STAFF_CHAT)]
+        assert alerts(tg), (sent, [m.text[:40] for m in eva.messages])
+        ahead = sum(t.startswith("notice") for t in sent[: sent.index(alerts(tg)[0].text)])
+        assert ahead < 30, f"{ahead} notices went before the alert"
+        assert len([t for t in sent if t.startswith("notice")]) < 30  # the rest still wait
