@@ -181,11 +181,12 @@ def parse(name: str, text: str) -> Rules:
 Span = tuple[int, int]  # first and last word, in one sentence's words
 
 
-def _variants(word: str) -> set[str]:
-    """The word, and with one letter missing or two letters swapped when it is long."""
+def _variants(word: str, stem: bool = False) -> set[str]:
+    """The word, and with one letter missing or two letters swapped when it is long. A stem
+    never loses its last letter: "belezi*" must not become "belez*", which "beleznik" has."""
     found = {word}
     for i in range(len(word)):
-        if len(word) > TYPO_MIN:
+        if len(word) > TYPO_MIN and not (stem and i == len(word) - 1):
             found.add(word[:i] + word[i + 1 :])
         if len(word) >= TYPO_MIN and i + 1 < len(word):
             found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
@@ -227,7 +228,7 @@ class _Alphabet:
         for token, ident in self.ids.items():
             stem = token.endswith("*")
             for form in token.split("|"):
-                for variant in _variants(form.rstrip("*")):
+                for variant in _variants(form.rstrip("*"), stem):
                     keys.setdefault(" " + variant + ("" if stem else " "), set()).add(ident)
         automaton = ahocorasick.Automaton()
         for key, idents in keys.items():

@@ -14,8 +14,8 @@ from dialogs.crisis import CrisisScreen
 
 SCREEN = CrisisScreen.load(Path(locales.__file__).parent / "crisis")
 FLOORS = {  # half: (least recall, most false alarms), per language
-    "dev": (0.92, 0.05),
-    "heldout": (0.54, 0.07),
+    "dev": (0.88, 0.03),
+    "heldout": (0.64, 0.07),
 }
 
 
