@@ -133,6 +133,7 @@ SCREENED = ("text", "caption", "edited")
 BUTTON_FLOWS = {
     "crisis": intake.crisis_choice,
     "safe": protocol.safety_choice,
+    "callme": protocol.call_me_choice,
     "mybooking": mybooking.choice,
     "fix": rights.choice,
     "erase": rights.choice,
@@ -141,11 +142,15 @@ BUTTON_FLOWS = {
 
 def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State | None:
     """Route one input to the flow that takes it."""
+    if state and state.pending == "call_me" and inp.kind not in ("text", "contact"):
+        state.pending = None  # a button or a command instead of the number: not waited for
     flow = BUTTON_FLOWS.get(unpack(inp.value)[0]) if inp.kind == "choice" else None
     if flow is not None:
         return flow(ctx, state, inp.value, turn)
     if inp.kind == "command":
         state = run_command(ctx, state, inp.value, turn)
+    elif state and state.pending == "call_me" and inp.kind in ("text", "contact"):
+        state = protocol.call_me_number(ctx, state, inp, turn)
     elif state and state.correcting and inp.kind in ("text", "contact"):
         state = rights.correct(ctx, state, inp, turn)
     elif inp.kind == "voice":  # a voice message may be a cry for help we cannot hear

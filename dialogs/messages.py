@@ -78,7 +78,7 @@ class State:
     answers: dict[str, Any] = field(default_factory=dict)
     misses: dict[str, int] = field(default_factory=dict)
     editing: bool = False  # came from the summary: return there after this answer
-    pending: str | None = None  # a yes/no question in between: "cancel", "age" or "erase"
+    pending: str | None = None  # in between: "cancel", "age", "erase", or "call_me" (a number)
     offer: list[str] = field(default_factory=list)  # slots offered after losing one
     consent_version: str | None = None
     resume: str | None = None  # where to go on after agreeing to a changed notice

@@ -10,7 +10,8 @@ from datetime import timedelta
 from dialogs import screens
 from dialogs.callbacks import pack, unpack
 from dialogs.i18n import _
-from dialogs.messages import Button, Context, Reply, StaffNote, State, Turn
+from dialogs.messages import Button, Context, Input, Reply, StaffNote, State, Turn
+from dialogs.parsers import Invalid, parse_phone
 from dialogs.questions import CRISIS_LABELS
 from dialogs.staff_actions import is_staff
 from storage import AlertView
@@ -86,15 +87,71 @@ def safety_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> S
         turn.out.replies.append(Reply(ctx.t(lang, "crisis.glad_safe")))
         if found:
             ctx.store.answer_safety(found.id, "safe")
-    turn.out.replies.append(
-        screens.yes_no(
-            ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
+    if state is not None and not state.answers.get("phone"):  # nobody can call: ask
+        turn.out.replies.append(
+            screens.yes_no(
+                ctx,
+                lang,
+                _("crisis.offer_call"),
+                "callme",
+                _("crisis.call_me"),
+                _("crisis.no_call"),
+            )
         )
-    )
+    else:
+        turn.out.replies.append(go_on_question(ctx, lang))
     return state
 
 
-def raised(ctx: Context, found: AlertView, state: State | None, msgid: str) -> StaffNote:
+def go_on_question(ctx: Context, lang: str) -> Reply:
+    return screens.yes_no(
+        ctx, lang, _("crisis.ask_continue"), "crisis", _("crisis.continue"), _("crisis.stop")
+    )
+
+
+def call_me_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
+    """Whether the client wants a call back: if so, their number is asked for."""
+    lang = state.lang if state else turn.hint
+    if unpack(data)[1] == "yes" and state is not None:
+        state.pending = "call_me"
+        contact = ctx.t(lang, "button.share_phone")
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), contact_button=contact))
+        return state
+    turn.out.replies.append(go_on_question(ctx, lang))
+    return state
+
+
+def call_me_number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
+    """The number to call back: to the staff as a new message under the alert, never kept in
+    the intake unless the client gives it there too."""
+    lang = state.lang
+    if inp.kind == "contact":
+        if inp.contact_user_id != turn.user_id:
+            turn.out.replies.append(Reply(ctx.t(lang, "error.contact_not_own")))
+            return state
+        typed = inp.value if inp.value.startswith("+") else "+" + inp.value
+    else:
+        typed = inp.value
+    try:
+        phone = parse_phone(typed)
+    except Invalid as invalid:
+        turn.out.replies.append(Reply(ctx.t(lang, invalid.reason, **invalid.params)))
+        contact = ctx.t(lang, "button.share_phone")
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), contact_button=contact))
+        return state
+    state.pending = None
+    found = ctx.store.latest_alert(turn.user_id)
+    if found is not None:
+        turn.out.staff.append(raised(ctx, found, state, _("staff.alert_call_me"), phone))
+        turn.out.events.append("alert_call_me")
+    after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
+    turn.out.replies += [Reply(after), go_on_question(ctx, lang)]
+    return state
+
+
+def raised(
+    ctx: Context, found: AlertView, state: State | None, msgid: str, phone: str | None = None
+) -> StaffNote:
     """A new, louder group message about an alert: not an edit, so that it notifies."""
     staff = ctx.config.staff_lang
     minutes = int((ctx.store.clock() - found.raised_at).total_seconds() // 60)
@@ -104,7 +161,7 @@ def raised(ctx: Context, found: AlertView, state: State | None, msgid: str) -> S
         category=ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide")),
         minutes=minutes,
         taken=_taken_line(ctx, found) if found.acknowledged_by else "",
-        **_details(ctx, state, None),
+        **(_details(ctx, state, None) | ({"phone": phone} if phone else {})),
     )
     buttons = [] if found.acknowledged_by else take_button(ctx, found.id)
     return StaffNote(text, buttons=buttons, urgent=True)

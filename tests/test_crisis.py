@@ -137,6 +137,8 @@ def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(clien
     assert "112" in client.last.replies[0].text
     assert client.buttons() == ["safe:yes", "safe:no"]  # are you safe right now?
     client.press("safe:yes")
+    assert client.buttons() == ["callme:yes", "callme:no"]  # no number yet: a call back?
+    client.press("callme:no")
     assert client.buttons() == ["crisis:yes", "crisis:no"]
     [alert] = client.staff
     assert "СПЕШНО" in alert and "самоубийство" in alert and "Maria Ivanova" in alert
@@ -215,8 +217,33 @@ def test_not_safe_raises_the_alert_at_once_and_says_call_112_now(client):
     assert len(client.staff) == 1
     client.press("safe:no")
     assert "call 112 now" in client.last.replies[0].text
-    assert client.buttons() == ["crisis:yes", "crisis:no"]
+    assert client.buttons() == ["callme:yes", "callme:no"]  # no number yet
     [_alert, louder] = client.staff
     assert "NOT safe" in louder or "НЕ е в безопасност" in louder
     client.press("safe:no")  # pressed again: the team was told already
     assert len(client.staff) == 2
+
+
+def test_without_a_number_the_client_is_asked_whether_to_be_called_back(client):
+    client.say("I bought a rope and I know where")  # the very first message: no number yet
+    assert "никой не може да Ви се обади" in client.last.replies[1].text
+    client.press("safe:yes")
+    assert client.buttons() == ["callme:yes", "callme:no"]
+    client.press("callme:yes")
+    client.say("12")  # not a number: asked again, nothing sent
+    assert len(client.staff) == 1 and "телефонен номер" in client.text
+    client.say("0888 123 456")
+    assert "+359888123456" in client.last.replies[0].text
+    [_alert, call_back] = client.staff
+    assert "+359888123456" in call_back
+    assert "phone" not in client.state()["answers"]  # kept only in the message to the staff
+    assert client.buttons() == ["crisis:yes", "crisis:no"]
+
+
+def test_a_button_instead_of_the_number_stops_waiting_for_it(client):
+    client.say("I bought a rope and I know where")
+    client.press("safe:yes")
+    client.press("callme:yes")
+    client.press("crisis:yes")  # went on with the intake instead
+    client.say("Acme")  # an answer, not a number to call
+    assert len(client.staff) == 1

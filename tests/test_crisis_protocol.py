@@ -25,10 +25,16 @@ async def test_not_safe_posts_a_louder_alert_and_tells_the_client_to_call_112(tg
         assert replies[-1].text == "Are you safe right now?"
         replies = await eva.click("safe:no")
         assert "call 112 now" in replies[0].text
-        assert "go on with booking" in replies[-1].text
+        assert "call you back?" in replies[-1].text  # no number yet: nobody can call
         [first, louder] = alerts(tg)
         assert "ОЩЕ ПО-СПЕШНО" in louder.text and "НЕ е в безопасност" in louder.text
         assert louder.message_id != first.message_id  # a new message: it notifies
+        await eva.click("callme:yes")
+        replies = await eva.share_contact("+359888123456")
+        assert "will call you on +359888123456" in replies[0].text
+        assert "go on with booking" in replies[-1].text
+        [call_back] = [m for m in tg.messages_for(STAFF_CHAT) if "ОБАДЕТЕ СЕ" in m.text]
+        assert "+359888123456" in call_back.text
 
 
 async def test_two_staff_tap_im_calling_at_once_and_exactly_one_takes_it(tg, db_url):
@@ -63,8 +69,8 @@ async def test_an_alert_nobody_took_and_a_silent_client_are_raised_again(tg, db_
         await tg.front.raise_alerts_again()
         await settled(tg, store)
         texts = [m.text for m in tg.messages_for(STAFF_CHAT)]
-        assert sum("не отговори дали" in t for t in texts) == 1  # silent on "are you safe?"
-        [again] = [m for m in tg.messages_for(STAFF_CHAT) if "ВСЕ ОЩЕ НИКОЙ" in m.text]
+        assert sum("не е отговорил дали" in t for t in texts) == 1  # silent on "are you safe?"
+        [again] = [m for m in tg.messages_for(STAFF_CHAT) if "НЕ Е ПОЕТ" in m.text]
         assert again.buttons()  # it can be taken from here too
         await tg.front.raise_alerts_again()  # once each, however often the job runs
         await settled(tg, store)
