@@ -26,7 +26,8 @@ CATEGORIES = ("suicide", "self_harm", "abuse", "harm_others", "hopelessness")
 
 PHRASE_GAP = 1  # extra words allowed between the words of a phrase ("want to really die")
 RULE_GAP = 4  # words allowed between the parts of a rule joined by "+"
-TYPO_MIN = 5  # folded words this long also match with one letter missing or two swapped
+TYPO_MIN = 5  # folded words this long match with two letters swapped; longer ones also with one
+# letter missing ("sucide"): in shorter words a missing letter too often makes another word
 
 # Cyrillic and the Latin ways people type it, folded onto one coarse alphabet.
 _CYRILLIC = {
@@ -54,6 +55,7 @@ _DOUBLED = re.compile(r"(.)\1+")
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
 # "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
 _TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш")}
+_TYPED_AS_SHORT = {"ъ": ("а", "у", "и")}  # in short words "ш" for ж ("нош") is too often real
 
 
 def _plain(text: str) -> str:
@@ -93,6 +95,7 @@ class Rule:
     parts: tuple[tuple[Token, ...], ...]  # each part: tokens next to each other
     joins: tuple[str, ...]  # between parts: "+" (near, in order) or "&" (same sentence)
     text: str  # as written, for error messages and reviews
+    whole: str | None = None  # part of a rule joined by "&&": that rule as written
 
 
 @dataclass
@@ -104,6 +107,8 @@ class Rules:
     concepts: dict[str, list[tuple[Token, ...]]] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     everyday: list[tuple[Token, ...]] = field(default_factory=list)
+    # Rules joined by "&&", each part anywhere in the message: rule -> (category, its parts)
+    wholes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _tokens(phrase: str, fold=fold_plain) -> tuple[Token, ...]:
@@ -127,9 +132,10 @@ def _tokens(phrase: str, fold=fold_plain) -> tuple[Token, ...]:
 
 
 def _typed_forms(word: str) -> list[str]:
+    ways = _TYPED_AS if len(word) >= 5 else _TYPED_AS_SHORT
     forms = [""]
     for letter in word:
-        forms = [form + typed for form in forms for typed in _TYPED_AS.get(letter, (letter,))]
+        forms = [form + typed for form in forms for typed in ways.get(letter, (letter,))]
     return forms[:16]
 
 
@@ -164,11 +170,16 @@ def parse(name: str, text: str) -> Rules:
             target = rules.concepts[section] if section != "not" else rules.everyday
             target.append(phrase)
             continue
-        pieces = re.split(r"\s*([+&])\s*", line)
-        parts = tuple(_tokens(piece, FOLDS[rules.letters]) for piece in pieces[::2])
-        if not all(parts):
-            raise ValueError(f"{where}: an empty part in {line!r}")
-        rules.rules.append(Rule(section, parts, tuple(pieces[1::2]), line))
+        sentences_of = [piece.strip() for piece in line.split("&&")]
+        whole = line if len(sentences_of) > 1 else None
+        for one in sentences_of:
+            pieces = re.split(r"\s*([+&])\s*", one)
+            parts = tuple(_tokens(piece, FOLDS[rules.letters]) for piece in pieces[::2])
+            if not all(parts):
+                raise ValueError(f"{where}: an empty part in {line!r}")
+            rules.rules.append(Rule(section, parts, tuple(pieces[1::2]), one, whole))
+        if whole:
+            rules.wholes[whole] = (section, tuple(sentences_of))
     for rule in rules.rules:
         for token in (t for part in rule.parts for t in part):
             if token.startswith("{") and token not in rules.concepts:
@@ -278,6 +289,7 @@ class CrisisScreen:
     def findings(self, text: str) -> dict[str, str]:
         """Each category found, with the rule that found it (for reviews of the rules)."""
         found: dict[str, str] = {}
+        held: set[tuple[str, str]] = set()  # the parts of "&&" rules seen in some sentence
         used = {rules.letters for rules in self.rule_sets}
         matches = {letters: self.alphabets[letters].matches(text) for letters in used}
         count = len(next(iter(matches.values()), []))  # each alphabet breaks at the same places
@@ -292,7 +304,11 @@ class CrisisScreen:
             for each in sentence:  # an everyday expression counts for every file
                 each.set_aside_everyday()
             for each in sentence:
-                each.find(found)
+                each.find(found, held)
+        for rules in self.rule_sets:
+            for whole, (category, parts) in rules.wholes.items():
+                if category not in found and all((whole, part) in held for part in parts):
+                    found[category] = whole
         return found
 
     @cached_property
@@ -409,13 +425,18 @@ class _Sentence:
         if masked:
             self._index()
 
-    def find(self, found: dict[str, str]) -> None:
+    def find(self, found: dict[str, str], held: set[tuple[str, str]]) -> None:
         candidates = {
             order: rule for ident in self.positions for order, rule in self.triggers.get(ident, ())
         }
         for _order, rule in sorted(candidates.items()):
-            if rule.category not in found and self._possible(id(rule)) and self._holds(rule):
-                found[rule.category] = rule.text
+            if rule.category in found or not self._possible(id(rule)):
+                continue
+            if rule.whole is None:
+                if self._holds(rule):
+                    found[rule.category] = rule.text
+            elif (rule.whole, rule.text) not in held and self._holds(rule):
+                held.add((rule.whole, rule.text))
 
     def _holds(self, rule: Rule) -> bool:
         part_spans = [self._phrase(part) for part in rule.parts]

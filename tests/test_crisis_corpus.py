@@ -14,7 +14,7 @@ from dialogs.crisis import CrisisScreen
 
 SCREEN = CrisisScreen.load(Path(locales.__file__).parent / "crisis")
 FLOORS = {  # half: (least recall, most false alarms), per language
-    "dev": (0.88, 0.03),
+    "dev": (0.72, 0.04),
     "heldout": (0.64, 0.07),
 }
 
