@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     intake_data_key: SecretStr | None = None
     data_key_file: Path = Path("intake.key")
     staff_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    alert_private_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     abandoned_intake_days: int = Field(30, ge=1, le=3650)
     booking_retention_days: int = Field(365, ge=1, le=36500)
     idle_reminder_hours: float = Field(24, gt=0, le=24 * 30)
@@ -154,7 +155,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"no public holidays known for {code!r}; or use none") from None
         return code
 
-    @field_validator("staff_user_ids", mode="before")
+    @field_validator("staff_user_ids", "alert_private_user_ids", mode="before")
     @classmethod
     def _staff_ids(cls, value: object) -> object:
         return _split(value)
@@ -234,6 +235,7 @@ class Settings(BaseSettings):
             practice_name=self.practice_name,
             practice_contact=self.practice_contact,
             staff_ids=frozenset(self.staff_user_ids),
+            alert_private_ids=self.alert_private_user_ids,
             abandoned_intake_days=self.abandoned_intake_days,
             booking_retention_days=self.booking_retention_days,
             crisis_contacts=self.crisis_contacts,

@@ -178,8 +178,8 @@ class TelegramFront:
                 lang = pick_language(user.language_code)
                 calls += reply_calls(chat.id, Reply(self.t(lang, "flood.slow_down")))
             return calls, []
-        if query is not None and not private:
-            return self._staff_button(query)
+        if query is not None and (not private or (query.data or "").startswith("alert:")):
+            return self._staff_button(query)  # an alert's button works in a private copy too
         if query is not None:
             # The tap answered and its keyboard gone before the next question: old buttons
             # cannot be pressed by mistake.
@@ -307,17 +307,15 @@ class TelegramFront:
     async def raise_alerts_again(self) -> None:
         """Post again, louder, each alert whose client did not say they are safe in time, or
         that nobody took: one transaction, then the sender."""
+        private = self.engine.config.alert_private_ids
         with self.store.unit_of_work():
             notes = self.engine.escalations()
-            calls = [
-                Call(
-                    self.staff_chat_id,
-                    "send",
-                    {"text": n.text, "reply_markup": inline_markup(n.buttons)},
-                    URGENT,
-                )
-                for n, _event in notes
-            ]
+            calls = []
+            for note, event in notes:
+                payload = {"text": note.text, "reply_markup": inline_markup(note.buttons)}
+                # Nobody took it: also to those who asked for it privately (ALERT_PRIVATE_USER_IDS)
+                to = [self.staff_chat_id, *(private if event == "alert_reraised" else ())]
+                calls += [Call(chat, "send", dict(payload), URGENT) for chat in to]
             handoff = self._enqueue(calls)
         for _note, event in notes:
             self.on_event(event)

@@ -110,6 +110,7 @@ class IntakeConfig:
     opening_hours: str = "mon-fri 08:00-20:00"  # as the admin wrote it, for the client
     safety_check_minutes: int = 5  # no answer to "are you safe right now?" by then: raise it
     alert_take_minutes: int = 10  # nobody pressed "I'm calling" by then: post it again
+    alert_private_ids: tuple[int, ...] = ()  # who also gets that in a private chat (opted in)
 
 
 @dataclass(frozen=True)

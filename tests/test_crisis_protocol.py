@@ -58,7 +58,8 @@ async def test_two_staff_tap_im_calling_at_once_and_exactly_one_takes_it(tg, db_
 
 
 async def test_an_alert_nobody_took_and_a_silent_client_are_raised_again(tg, db_url):
-    async with running_bot(tg, db_url, staff_user_ids=STAFF) as store:
+    private = {"alert_private_user_ids": (STAFF[0],)}  # opted in to a private copy
+    async with running_bot(tg, db_url, staff_user_ids=STAFF, **private) as store:
         eva = tg.user(9403, first_name="Eva", language_code="en")
         await eva.send(RISKY)
         await tg.front.raise_alerts_again()  # nothing is due yet
@@ -75,6 +76,12 @@ async def test_an_alert_nobody_took_and_a_silent_client_are_raised_again(tg, db_
         await tg.front.raise_alerts_again()  # once each, however often the job runs
         await settled(tg, store)
         assert len(tg.messages_for(STAFF_CHAT)) == len(texts)
+        [copy] = tg.messages_for(STAFF[0])  # the one who opted in, privately
+        assert "НЕ Е ПОЕТ" in copy.text and copy.buttons()
+        assert not tg.messages_for(STAFF[1])
+        await tg.user(STAFF[0]).click("alert:take:1")  # taken from the private chat
+        assert "се свързва с клиента" in tg.messages_for(STAFF[0])[0].text
+        assert store.latest_alert(9403).acknowledged_by
 
 
 async def test_the_alert_goes_ahead_of_30_queued_notices_in_a_group_at_its_limit(tg, db_url):
