@@ -14,9 +14,11 @@ finds every word of every rule, so screening takes time linear in the length of 
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 import ahocorasick
@@ -249,21 +251,19 @@ class _Alphabet:
 
     def matches(self, text: str) -> list[dict[int, set[int]]]:
         """Sentence by sentence, for each word that matches any: the ids of the word patterns
-        it matches, by the word's place in its sentence. One pass over the whole text."""
+        it matches, by the word's place in its sentence. One pass over the whole text; the
+        per-word work is done in C (map, accumulate, zip), only matches cost Python time."""
         words = self.fold(text)
-        starts: dict[int, tuple[int, int]] = {}  # where " word" begins -> (sentence, word)
-        sentence = index = position = 0
-        for word in words:
-            if word == _BREAK:
-                sentence, index = sentence + 1, 0
-            else:
-                starts[position] = (sentence, index)
-                index += 1
-            position += len(word) + 1
-        found: list[dict[int, set[int]]] = [{} for _ in range(sentence + 1)]
+        # Where " word" begins in the joined line -> the word's index in the text.
+        offsets = accumulate(map((1).__add__, map(len, words)), initial=0)
+        index_at = dict(zip(offsets, range(len(words)), strict=False))
+        breaks = [i for i, word in enumerate(words) if word == _BREAK]
+        found: list[dict[int, set[int]]] = [{} for _ in range(len(breaks) + 1)]
         for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
-            sentence, index = starts[end - length + 1]
-            found[sentence].setdefault(index, set()).update(idents)
+            index = index_at[end - length + 1]
+            sentence = bisect_left(breaks, index)
+            first = breaks[sentence - 1] + 1 if sentence else 0
+            found[sentence].setdefault(index - first, set()).update(idents)
         return found
 
 
