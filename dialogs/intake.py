@@ -42,14 +42,19 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
         after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
     else:
         after = ctx.t(lang, "crisis.cannot_call", practice=ctx.config.practice_contact)
+    turn.out.events.append(f"risk_seen:{risk}")
+    # One alert while it is open (nobody took it yet); a risk after that is news again.
+    current = protocol.open_alert(ctx, turn.user_id)
+    if current is None:
+        note, alert_id = protocol.alert(ctx, turn, state, risk, sender)
+        turn.out.staff.append(note)
+    else:
+        alert_id = current.id
     turn.out.replies = [
         Reply(ctx.t(lang, msgid, contacts=contacts)),
         Reply(after),
-        protocol.safety_question(ctx, lang),
+        protocol.safety_question(ctx, lang, alert_id),
     ]
-    turn.out.events.append(f"risk_seen:{risk}")
-    if state.urgent is None:
-        turn.out.staff.append(protocol.alert(ctx, turn, state, risk, sender))
     state.urgent = state.urgent or risk
     return state
 

@@ -30,9 +30,27 @@ def not_heard(ctx: Context, lang: str) -> str:
     return ctx.t(lang, "error.not_heard", contacts=contacts(ctx))
 
 
-def safety_question(ctx: Context, lang: str) -> Reply:
-    return screens.yes_no(
-        ctx, lang, _("crisis.ask_safe"), "safe", _("crisis.safe_yes"), _("crisis.safe_no")
+OPEN_FOR = timedelta(hours=1)  # an alert nobody took is still the one a new risk belongs to
+
+
+def open_alert(ctx: Context, user_id: int) -> AlertView | None:
+    """The client's alert that nobody has taken yet, if it is recent."""
+    found = ctx.store.latest_alert(user_id)
+    if found is None or found.acknowledged_at is not None:
+        return None
+    return found if ctx.store.clock() - found.raised_at < OPEN_FOR else None
+
+
+def safety_question(ctx: Context, lang: str, alert_id: int) -> Reply:
+    """ "Are you safe right now?" about this alert: the answer goes to it, not a later one."""
+    return Reply(
+        ctx.t(lang, "crisis.ask_safe"),
+        [
+            [
+                Button(pack("safe", "yes", alert_id), ctx.t(lang, "crisis.safe_yes")),
+                Button(pack("safe", "no", alert_id), ctx.t(lang, "crisis.safe_no")),
+            ]
+        ],
     )
 
 
@@ -51,8 +69,10 @@ def _details(ctx: Context, state: State | None, sender: str | None) -> dict[str,
     }
 
 
-def alert(ctx: Context, turn: Turn, state: State, risk: str, sender: str | None) -> StaffNote:
-    """The first alert of an intake: a row to take it by, and the group message."""
+def alert(
+    ctx: Context, turn: Turn, state: State, risk: str, sender: str | None
+) -> tuple[StaffNote, int]:
+    """A new alert: a row to take it by, and the group message."""
     config = ctx.config
     alert_id = ctx.store.raise_alert(
         user_id=turn.user_id,
@@ -70,14 +90,17 @@ def alert(ctx: Context, turn: Turn, state: State, risk: str, sender: str | None)
         **_details(ctx, state, sender),
     )
     log.warning("urgent alert queued for the staff (%s)", risk)
-    return StaffNote(text, buttons=take_button(ctx, alert_id), urgent=True)
+    return StaffNote(text, buttons=take_button(ctx, alert_id), urgent=True), alert_id
 
 
 def safety_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
     """The answer to "are you safe right now?"; "no" raises the alert at once."""
     lang = state.lang if state else turn.hint
-    found = ctx.store.latest_alert(turn.user_id)
-    if unpack(data)[1] == "no":
+    answer, _sep, alert_id = unpack(data)[1].partition(":")
+    found = ctx.store.alert(int(alert_id)) if alert_id.isdigit() else None
+    if found is None or found.user_id != turn.user_id:  # an old or forged button
+        found = ctx.store.latest_alert(turn.user_id)
+    if answer == "no":
         text = ctx.t(lang, "crisis.not_safe", contacts=contacts(ctx))
         turn.out.replies.append(Reply(text))
         if found and ctx.store.answer_safety(found.id, "unsafe"):

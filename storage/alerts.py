@@ -76,6 +76,11 @@ class AlertsMixin:
             ).first()
             return _view(row) if row else None
 
+    def alert(self, alert_id: int) -> AlertView | None:
+        with self._session() as session:
+            row = session.get(CrisisAlert, alert_id)
+            return _view(row) if row else None
+
     def answer_safety(self, alert_id: int, safety: str) -> bool:
         """Record the client's answer; True when it is news ("unsafe" after anything else)."""
         with self._session() as session:

@@ -126,20 +126,26 @@ class OutboxMixin:
     def claim_outbox(
         self, *, skip: frozenset[int] = frozenset(), chat: int | None = None, limit: int = 50
     ) -> list[Pending]:
-        """The oldest unsent message of each chat that is due, claimed by this process, most
-        urgent first. One chat's messages go out in order: a later one waits while an earlier
-        one is retried. Chats in `skip` (this process is sending to them) are left alone."""
+        """The next unsent message of each chat, if it is due, claimed by this process, most
+        urgent first. A chat's next message is its most urgent one, the oldest of those: a
+        crisis alert goes ahead of the booking notices a group's limit holds back, and
+        otherwise a later message waits while an earlier one is retried. Chats in `skip` (this
+        process is sending to them) are left alone."""
         now = self.clock()
         with self._session() as session:
-            heads = (
-                select(func.min(OutboxMessage.id))
-                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None))
-                .group_by(OutboxMessage.chat_id)
+            order = func.row_number().over(
+                partition_by=OutboxMessage.chat_id,
+                order_by=(OutboxMessage.priority, OutboxMessage.id),
+            )
+            ranked = select(OutboxMessage.id, order.label("place")).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None)
             )
             if skip:
-                heads = heads.where(OutboxMessage.chat_id.not_in(skip))
+                ranked = ranked.where(OutboxMessage.chat_id.not_in(skip))
             if chat is not None:
-                heads = heads.where(OutboxMessage.chat_id == chat)
+                ranked = ranked.where(OutboxMessage.chat_id == chat)
+            ranked = ranked.subquery()
+            heads = select(ranked.c.id).where(ranked.c.place == 1)
             rows = session.exec(
                 select(OutboxMessage)
                 .where(

@@ -135,7 +135,7 @@ def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(clien
     client.press("gender:woman")
     client.say("I just want to die")
     assert "112" in client.last.replies[0].text
-    assert client.buttons() == ["safe:yes", "safe:no"]  # are you safe right now?
+    assert client.buttons() == ["safe:yes:1", "safe:no:1"]  # are you safe, about alert 1
     client.press("safe:yes")
     assert client.buttons() == ["callme:yes", "callme:no"]  # no number yet: a call back?
     client.press("callme:no")
@@ -247,3 +247,14 @@ def test_a_button_instead_of_the_number_stops_waiting_for_it(client):
     client.press("crisis:yes")  # went on with the intake instead
     client.say("Acme")  # an answer, not a number to call
     assert len(client.staff) == 1
+
+
+def test_a_risk_after_the_alert_was_taken_is_a_new_alert(client, engine, store):
+    client.say("I bought a rope and I know where")
+    engine.take_alert(alert_id=1, staff_user_id=1, staff_name="Maria")  # not staff: refused
+    assert store.latest_alert(client.user_id).acknowledged_by is None
+    store.acknowledge_alert(1, "Maria")  # someone is calling
+    client.say("I have saved up enough pills and tonight is the night")
+    assert len(client.staff) == 2 and client.buttons() == ["safe:yes:2", "safe:no:2"]
+    client.press("safe:no:2")
+    assert "НЕ е в безопасност" in client.staff[-1]  # about the new alert: news again

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from bot.effects import NOTICE, Call
+from bot.effects import NOTICE, URGENT, Call
 from tests.harness import STAFF_CHAT, running_bot
 from tests.walk import settled
 
@@ -23,7 +23,7 @@ async def test_not_safe_posts_a_louder_alert_and_tells_the_client_to_call_112(tg
         eva = tg.user(9401, first_name="Eva", language_code="en")
         replies = await eva.send(RISKY)
         assert replies[-1].text == "Are you safe right now?"
-        replies = await eva.click("safe:no")
+        replies = await eva.click("safe:no:1")
         assert "call 112 now" in replies[0].text
         assert "call you back?" in replies[-1].text  # no number yet: nobody can call
         [first, louder] = alerts(tg)
@@ -106,3 +106,21 @@ async def test_the_alert_goes_ahead_of_30_queued_notices_in_a_group_at_its_limit
         ahead = sum(t.startswith("notice") for t in sent[: sent.index(alerts(tg)[0].text)])
         assert ahead < 30, f"{ahead} notices went before the alert"
         assert len([t for t in sent if t.startswith("notice")]) < 30  # the rest still wait
+
+
+def test_a_chats_next_message_is_its_most_urgent_one_then_the_oldest(store):
+    """Whoever claims the staff group's queue next (after a 429, a restart, another
+    instance) takes the alert before the notices written earlier."""
+    rows = [
+        dataclasses.asdict(Call(STAFF_CHAT, "send", {"text": f"notice {n}"}, NOTICE))
+        for n in range(3)
+    ]
+    alert = dataclasses.asdict(Call(STAFF_CHAT, "send", {"text": "alert"}, URGENT))
+    for batch in (rows, [alert]):
+        with store.unit_of_work():
+            handed, _waiting = store.enqueue_all(batch)
+        store.release([m.id for m in handed])  # not sent: left in the outbox
+    [first] = store.claim_outbox(chat=STAFF_CHAT, limit=1)
+    assert first.payload["text"] == "alert"
+    store.release([first.id])
+    assert [m.payload["text"] for m in store.claim_outbox()] == ["alert"]  # one per chat
