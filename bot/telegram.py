@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import BotCommand, CallbackQuery, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import (
     Application,
@@ -156,8 +156,8 @@ class TelegramFront:
     def _flood_verdict(self, update: Update) -> str:
         """ "ok", "warn" (answer once to slow down) or "drop", per person and per group."""
         user, chat = update.effective_user, update.effective_chat
-        if user is None:
-            return "ok"
+        if user is None or update.edited_message is not None:
+            return "ok"  # an edit (or a live location) is screened only, never answered
         verdicts = [self.flood.check(user.id)]
         if chat is not None and chat.type != ChatType.PRIVATE and chat.id != self.staff_chat_id:
             verdicts.append(self.flood.check(chat.id))  # a group of strangers, all together
@@ -218,12 +218,13 @@ class TelegramFront:
             calls = [answer_call(tapper, query.id, answer, alert=line is None)]
             if line is None:
                 return calls, []
+            taken = [f"alert_taken:{waited:.0f}"]
+            if not isinstance(query.message, Message) or not query.message.text:
+                return calls, taken  # too old for Telegram to show us: nothing to edit
             # The tapped message itself says who took it, and loses its button.
             edited = {"text": f"{query.message.text}\n\n{line}", "reply_markup": None}
             edited["message_id"] = query.message.message_id
-            return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], [
-                f"alert_taken:{waited:.0f}"
-            ]
+            return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], taken
         return self._booking_button(query), []
 
     def _booking_button(self, query: CallbackQuery) -> list[Call]:

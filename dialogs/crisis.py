@@ -46,11 +46,14 @@ _LATIN = [
 ]  # fmt: skip
 _DIGIT_LETTERS = {"6": "s", "4": "c", "1": "i", "0": "o", "3": "e"}
 _DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[64130]|[64130](?=[a-z])")
-_SENTENCE_END = re.compile(r"[.!?;|\n]+|\s[-–—]\s")
+# A blank line ends a sentence, one line break does not: on a phone "i want\nto die" is one.
+_SENTENCE_END = re.compile(r"[.!?;|]+|\n\s*\n|\s[-–—]\s")
 _BREAK = "|"  # stands for the end of a sentence in folded text
 _WORD = re.compile(r"[a-z]+|\|")
 _ANY_WORD = re.compile(r"[^\W_]+|\|")
-_MARKS = re.compile(r"[\u0300-\u036f'’]")  # stress marks (after NFKD) and apostrophes
+# Stress marks (after NFKD), apostrophes, and invisible characters that split a word
+# ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks.
+_MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
 _CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
 _NUMBER = re.compile(r"\d{2,}")
 _DOUBLED = re.compile(r"(.)\1+")

@@ -29,6 +29,8 @@ MUST_MATCH = {
         "I want to kil myself",  # misspellings
         "thinking about sucide",
         "suicidal thoughts every night",
+        "i want\nto die",  # a line break on a phone is not the end of a sentence
+        "I want to d\u200bie",  # an invisible character inside a word
     ],
     "hopelessness": [
         "Не искам да живея повече",
