@@ -14,7 +14,7 @@ finds every word of every rule, so screening takes time linear in the length of 
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -210,15 +210,20 @@ def _variants(word: str, stem: bool = False) -> set[str]:
 
 
 def _chain(lists: list[list[Span]], gap: int) -> list[Span]:
-    """Spans where one of each list follows the previous with at most `gap` words between."""
-    spans = lists[0]
+    """Spans where one of each list follows the previous with at most `gap` words between.
+    Linear in the spans: each span looks only at the few that start within its window."""
+    spans = sorted(set(lists[0]))
     for following in lists[1:]:
-        spans = [
+        ahead = sorted(set(following))
+        starts = [start for start, _end in ahead]
+        joined = {
             (start, end2)
             for start, end in spans
-            for start2, end2 in following
-            if end < start2 <= end + 1 + gap
-        ]
+            for _start2, end2 in ahead[
+                bisect_right(starts, end) : bisect_right(starts, end + 1 + gap)
+            ]
+        }
+        spans = sorted(joined)
         if not spans:
             break
     return spans
