@@ -138,7 +138,9 @@ class OutboxSender:
         return messages
 
     def _settled(self, *ids: int) -> None:
-        self._held.difference_update(ids)
+        """Claims no longer held; one whose record failed stays held (renewed) until it is
+        recorded, so that nobody claims and sends it again meanwhile."""
+        self._held.difference_update(i for i in ids if i not in self._unrecorded)
 
     def _record(self, sent: list[int]) -> None:
         """Record quiet calls as sent; if that fails, later rounds try again."""
@@ -178,7 +180,8 @@ class OutboxSender:
             while queue or chat_id in self._more:
                 if queue and chat_id in self._fresh:  # committed meanwhile: maybe more urgent
                     self._fresh.discard(chat_id)
-                    urgent = self.store.claim_more_urgent(chat_id, than=queue[0].priority)
+                    least = max(queued.priority for queued in queue)
+                    urgent = self.store.claim_more_urgent(chat_id, than=least, limit=50)
                     for more in self._hold(urgent):
                         _in_order(queue, more)
                 if not queue:

@@ -31,6 +31,7 @@ def not_heard(ctx: Context, lang: str) -> str:
 
 
 OPEN_FOR = timedelta(hours=1)  # an alert nobody took is still the one a new risk belongs to
+REPEAT_FOR = timedelta(hours=2)  # an alert nobody takes is posted again until it is this old
 
 
 def open_alert(ctx: Context, user_id: int) -> AlertView | None:
@@ -159,10 +160,18 @@ def call_me_number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
         phone = parse_phone(typed)
     except Invalid as invalid:
         turn.out.replies.append(Reply(ctx.t(lang, invalid.reason, **invalid.params)))
-        contact = ctx.t(lang, "button.share_phone")
-        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), contact_button=contact))
+        # Asked again once, with a way out; typing on after that is not a number we wait for.
+        state.misses["call_me"] = state.misses.get("call_me", 0) + 1
+        if state.misses["call_me"] >= 2:
+            state.pending = None
+            del state.misses["call_me"]
+            turn.out.replies.append(go_on_question(ctx, lang))
+            return state
+        way_out = [[Button(pack("callme", "no"), ctx.t(lang, "crisis.no_call"))]]
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), way_out))
         return state
     state.pending = None
+    state.misses.pop("call_me", None)
     found = ctx.store.latest_alert(turn.user_id)
     if found is not None:
         turn.out.staff.append(raised(ctx, found, state, _("staff.alert_call_me"), phone))
@@ -203,7 +212,8 @@ def escalations(ctx: Context) -> list[tuple[StaffNote, str]]:
     for found in ctx.store.take_silent_alerts():
         state = _state_of(ctx, found.user_id)
         notes.append((raised(ctx, found, state, _("staff.alert_silent")), "alert_silent"))
-    for found in ctx.store.take_untaken_alerts():
+    every = timedelta(minutes=ctx.config.alert_take_minutes)
+    for found in ctx.store.take_untaken_alerts(every, REPEAT_FOR):
         state = _state_of(ctx, found.user_id)
         notes.append((raised(ctx, found, state, _("staff.alert_untaken")), "alert_reraised"))
     return notes

@@ -111,14 +111,15 @@ class AlertsMixin:
             {"safety": "silent"},
         )
 
-    def take_untaken_alerts(self) -> list[AlertView]:
-        """Alerts nobody acknowledged in time, each taken once to be posted again."""
+    def take_untaken_alerts(self, every: timedelta, until: timedelta) -> list[AlertView]:
+        """Alerts nobody acknowledged in time, each taken once per round to be posted again:
+        every `every` while they are younger than `until`."""
         now = self.clock()
         return self._take_due(
             CrisisAlert.acknowledged_at.is_(None)
-            & CrisisAlert.realerted_at.is_(None)
-            & (CrisisAlert.realert_due_at <= now),
-            {"realerted_at": now},
+            & (CrisisAlert.realert_due_at <= now)
+            & (CrisisAlert.raised_at > now - until),
+            {"realerted_at": now, "realert_due_at": now + every},
         )
 
     def _take_due(self, due, values: dict) -> list[AlertView]:

@@ -251,6 +251,17 @@ def test_a_button_instead_of_the_number_stops_waiting_for_it(client):
     assert len(client.staff) == 1
 
 
+def test_typing_on_instead_of_a_number_is_not_waited_for_twice(client):
+    client.say("I bought a rope and I know where")
+    client.press("safe:yes")
+    client.press("callme:yes")
+    client.say("no thanks")
+    assert client.buttons() == ["callme:no"]  # asked once more, with a way out
+    client.say("really no")
+    assert client.buttons() == ["crisis:yes", "crisis:no"]  # not waiting any more
+    assert client.state()["pending"] is None
+
+
 def test_a_risk_after_the_alert_was_taken_is_a_new_alert(client, engine, store):
     client.say("I bought a rope and I know where")
     engine.take_alert(alert_id=1, staff_user_id=1, staff_name="Maria")  # not staff: refused

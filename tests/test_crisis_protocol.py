@@ -73,14 +73,19 @@ async def test_an_alert_nobody_took_and_a_silent_client_are_raised_again(tg, db_
         assert sum("не е отговорил дали" in t for t in texts) == 1  # silent on "are you safe?"
         [again] = [m for m in tg.messages_for(STAFF_CHAT) if "НЕ Е ПОЕТ" in m.text]
         assert again.buttons()  # it can be taken from here too
-        await tg.front.raise_alerts_again()  # once each, however often the job runs
+        await tg.front.raise_alerts_again()  # once a round, however often the job runs
         await settled(tg, store)
         assert len(tg.messages_for(STAFF_CHAT)) == len(texts)
         [copy] = tg.messages_for(STAFF[0])  # the one who opted in, privately
         assert "НЕ Е ПОЕТ" in copy.text and copy.buttons()
         assert not tg.messages_for(STAFF[1])
+        even_later = later + timedelta(minutes=11)  # still nobody: posted again, and again
+        store.clock = lambda: even_later
+        await tg.front.raise_alerts_again()
+        await settled(tg, store)
+        assert sum("НЕ Е ПОЕТ" in m.text for m in tg.messages_for(STAFF_CHAT)) == 2
         await tg.user(STAFF[0]).click("alert:take:1")  # taken from the private chat
-        assert "се свързва с клиента" in tg.messages_for(STAFF[0])[0].text
+        assert "се свързва с клиента" in tg.messages_for(STAFF[0])[-1].text
         assert store.latest_alert(9403).acknowledged_by
 
 
