@@ -75,6 +75,9 @@ def outcome_calls(out: Outcome, *, chat_id: int | None, staff_chat_id: int) -> l
     for edit in out.staff_edits:
         payload = {"text": edit.text, "reply_markup": inline_markup(edit.buttons)}
         calls.append(Call(staff_chat_id, "edit", payload, NOTICE, edit.ref))
+    for chat, message_id, text in out.rewrites:
+        payload = {"text": text, "reply_markup": None, "message_id": message_id}
+        calls.append(Call(chat, "edit", payload, NOTICE))
     for client_chat, reply in out.to_clients:
         calls += reply_calls(client_chat, reply, NOTICE)
     return calls

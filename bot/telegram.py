@@ -316,7 +316,7 @@ class TelegramFront:
                 payload = {"text": note.text, "reply_markup": inline_markup(note.buttons)}
                 # Nobody took it: also to those who asked for it privately (ALERT_PRIVATE_USER_IDS)
                 to = [self.staff_chat_id, *(private if event == "alert_reraised" else ())]
-                calls += [Call(chat, "send", dict(payload), URGENT) for chat in to]
+                calls += [Call(chat, "send", dict(payload), URGENT, note.ref) for chat in to]
             handoff = self._enqueue(calls)
         for _note, event in notes:
             self.on_event(event)

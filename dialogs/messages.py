@@ -58,6 +58,8 @@ class Outcome:
     staff: list[StaffNote] = field(default_factory=list)
     staff_edits: list[StaffEdit] = field(default_factory=list)
     to_clients: list[tuple[int, Reply]] = field(default_factory=list)  # (chat id, message)
+    # Staff messages known by their id (an erased client's alerts): (chat, message id, text)
+    rewrites: list[tuple[int, int, str]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # for metrics: "intake_started", ...
 
 

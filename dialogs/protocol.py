@@ -14,7 +14,7 @@ from dialogs.messages import Button, Context, Input, Reply, StaffNote, State, Tu
 from dialogs.parsers import Invalid, parse_phone
 from dialogs.questions import CRISIS_LABELS
 from dialogs.staff_actions import is_staff
-from storage import AlertView
+from storage import ALERT_REF, AlertView
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,11 @@ def safety_question(ctx: Context, lang: str, alert_id: int) -> Reply:
     )
 
 
+def alert_ref(alert_id: int) -> str:
+    """What the outbox knows an alert's posts by, so that erasure can reach them."""
+    return f"{ALERT_REF}{alert_id}"
+
+
 def take_button(ctx: Context, alert_id: int) -> list[list[Button]]:
     return [[Button(pack("alert", "take", alert_id), ctx.t(ctx.config.staff_lang, "staff.take"))]]
 
@@ -91,7 +96,7 @@ def alert(
         **_details(ctx, state, sender),
     )
     log.warning("urgent alert queued for the staff (%s)", risk)
-    return StaffNote(text, buttons=take_button(ctx, alert_id), urgent=True), alert_id
+    return StaffNote(text, alert_ref(alert_id), take_button(ctx, alert_id), urgent=True), alert_id
 
 
 def safety_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
@@ -196,7 +201,7 @@ def raised(
         **(_details(ctx, state, None) | ({"phone": phone} if phone else {})),
     )
     buttons = [] if found.acknowledged_by else take_button(ctx, found.id)
-    return StaffNote(text, buttons=buttons, urgent=True)
+    return StaffNote(text, alert_ref(found.id), buttons, urgent=True)
 
 
 def _taken_line(ctx: Context, found: AlertView) -> str:

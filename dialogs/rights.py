@@ -94,6 +94,9 @@ def correct(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
 
 def erase(ctx: Context, turn: Turn, lang: str) -> None:
     staff = ctx.config.staff_lang
+    erased_alert = ctx.t(staff, "staff.alert_erased")
+    for chat, message_id in ctx.store.forget_alert_posts(turn.user_id):
+        turn.out.rewrites.append((chat, message_id, erased_alert))
     for booking in ctx.store.erase_client(turn.user_id):
         active = booking.status in STANDING
         cancelled = active and booking.start > ctx.store.clock()
@@ -105,7 +108,11 @@ def erase(ctx: Context, turn: Turn, lang: str) -> None:
 
 
 def has_data(ctx: Context, user_id: int, state: State | None) -> bool:
-    return bool(state and state.answers) or bool(ctx.store.client_bookings(user_id))
+    return (
+        bool(state and state.answers)
+        or bool(ctx.store.client_bookings(user_id))
+        or ctx.store.latest_alert(user_id) is not None
+    )
 
 
 def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
@@ -120,8 +127,18 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
             booking_days=ctx.config.booking_retention_days,
         ),
     }
+    alerts = ctx.store.alerts_of(user_id)
+    data["crisis_alerts"] = [
+        {
+            "noticed_at": a.raised_at.isoformat(timespec="seconds"),
+            "kind": a.category,
+            "are_you_safe_answer": a.safety,
+            "taken_by": a.acknowledged_by,
+        }
+        for a in alerts
+    ]
     has_answers = bool(data["bookings"] or (data["conversation"] or {}).get("answers"))
-    if not has_answers and not data["consents"]:
+    if not has_answers and not data["consents"] and not alerts:
         return [Reply(ctx.t(lang, "mydata.nothing") + "\n\n" + about["retention"])]
     lines = [ctx.t(lang, "mydata.title")]
     in_progress = (data["conversation"] or {}).get("answers") or {}
@@ -152,6 +169,13 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         for c in data["consents"]
     ] or [ctx.t(lang, "mydata.none")]
     lines += ["", ctx.t(lang, "mydata.section_reminders"), ctx.t(lang, "mydata.none")]
+    if alerts:
+        tz = ctx.store.schedule.tz
+        lines += ["", ctx.t(lang, "mydata.section_alerts")]
+        lines += [
+            ctx.t(lang, "mydata.alert_line", date=ctx.t.when(a.raised_at.astimezone(tz), lang))
+            for a in alerts
+        ]
     lines += ["", ctx.t(lang, "mydata.section_access")]
     lines += [
         ctx.t(

@@ -1,6 +1,6 @@
 """Models and queries: organizations, conversations, the scheduling store."""
 
-from storage.alerts import AlertView
+from storage.alerts import ALERT_REF, AlertView
 from storage.db import open_database
 from storage.errors import Conflict, Unavailable
 from storage.models import STANDING, BookingStatus
@@ -8,6 +8,7 @@ from storage.schedule import Schedule, SlotTaken, WeeklyHours, parse_weekly_hour
 from storage.store import BookedSlot, BookingView, Store
 
 __all__ = [
+    "ALERT_REF",
     "STANDING",
     "AlertView",
     "BookedSlot",

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import select
 
-from storage.models import CrisisAlert
+from storage.models import CrisisAlert, OutboxMessage
+
+ALERT_REF = "alert-"  # dialogs/protocol.py gives an alert's posts this ref and its id
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,35 @@ class AlertsMixin:
                     session.refresh(row)
                     taken.append(_view(row))
         return taken
+
+    def forget_alert_posts(self, user_id: int) -> list[tuple[int, int]]:
+        """Before a client's data is erased: their alerts' posts not yet sent are dropped, and
+        the (chat, message id) of those sent are returned, to be edited."""
+        with self._session() as session:
+            ids = session.exec(select(CrisisAlert.id).where(CrisisAlert.user_id == user_id)).all()
+            refs = [f"{ALERT_REF}{ident}" for ident in ids]
+            if not refs:
+                return []
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.ref.in_(refs),
+                    OutboxMessage.sent_at.is_(None),
+                    OutboxMessage.failed.is_(None),
+                )
+                .values(failed="erased", claimed_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+            sent = session.exec(
+                select(OutboxMessage.chat_id, OutboxMessage.message_id).where(
+                    OutboxMessage.ref.in_(refs), OutboxMessage.message_id.is_not(None)
+                )
+            ).all()
+            return [(chat, message) for chat, message in sent]
+
+    def alerts_of(self, user_id: int) -> list[AlertView]:
+        with self._session() as session:
+            rows = session.exec(
+                select(CrisisAlert).where(CrisisAlert.user_id == user_id).order_by(CrisisAlert.id)
+            ).all()
+            return [_view(row) for row in rows]

@@ -129,3 +129,19 @@ def test_a_chats_next_message_is_its_most_urgent_one_then_the_oldest(store):
     assert first.payload["text"] == "alert"
     store.release([first.id])
     assert [m.payload["text"] for m in store.claim_outbox()] == ["alert"]  # one per chat
+
+
+async def test_erasure_reaches_the_alert_posts_and_mydata_lists_the_alerts(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=STAFF) as store:
+        eva = tg.user(9406, first_name="Eva", language_code="en")
+        await eva.send(RISKY)
+        await eva.click("safe:no:1")  # a second, louder post
+        await eva.send("/mydata")
+        assert any("signs of danger" in m.text for m in eva.messages)
+        assert len(tg.messages_for(STAFF_CHAT)) == 2 and "Eva" in alerts(tg)[0].text
+        await eva.send("/deletedata")
+        await eva.click("erase:yes")
+        await settled(tg, store)
+        texts = [m.text for m in tg.messages_for(STAFF_CHAT)]
+        assert all("Eva" not in t and "сигнал е премахнат" in t for t in texts), texts
+        assert store.latest_alert(9406) is None
