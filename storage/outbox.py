@@ -150,11 +150,7 @@ class OutboxMixin:
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.id.in_(heads),
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(
-                        OutboxMessage.claimed_at.is_(None),
-                        OutboxMessage.claimed_at < now - CLAIM_LEASE,
-                    ),
+                    *_claimable(now),
                     or_(
                         OutboxMessage.origin == self.instance,
                         OutboxMessage.origin.is_(None),
@@ -180,13 +176,7 @@ class OutboxMixin:
                 .where(
                     OutboxMessage.chat_id == chat,
                     OutboxMessage.priority < than,
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed.is_(None),
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(
-                        OutboxMessage.claimed_at.is_(None),
-                        OutboxMessage.claimed_at < now - CLAIM_LEASE,
-                    ),
+                    *_claimable(now),
                 )
                 .order_by(OutboxMessage.priority, OutboxMessage.id)
                 .limit(limit)
@@ -201,13 +191,7 @@ class OutboxMixin:
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.id == row.id,
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed.is_(None),
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(
-                        OutboxMessage.claimed_at.is_(None),
-                        OutboxMessage.claimed_at < now - CLAIM_LEASE,
-                    ),
+                    *_claimable(now),
                 )
                 .values(claimed_at=now, claimed_by=self.instance)
                 .execution_options(synchronize_session=False)
@@ -320,3 +304,13 @@ class OutboxMixin:
                 .values(failed="blocked", claimed_at=None, claimed_by=None)
                 .execution_options(synchronize_session=False)
             )
+
+
+def _claimable(now: datetime) -> tuple:
+    """Unsent, not given up, due, and claimed by nobody (or by a process whose lease ran out)."""
+    return (
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.failed.is_(None),
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_LEASE),
+    )
