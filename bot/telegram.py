@@ -209,27 +209,31 @@ class TelegramFront:
 
     def _staff_button(self, query: CallbackQuery) -> tuple[list[Call], list[str]]:
         """Confirm, Decline or Details on a booking, or "I'm calling" on an alert."""
-        tapper = query.from_user.id  # the answer goes in their own queue, not the group's
         space, action, ref = unpack_action(query.data)
         if space == "alert" and action == "take" and ref.isdigit():
-            answer, line, waited = self.engine.take_alert(
-                alert_id=int(ref), staff_user_id=tapper, staff_name=query.from_user.full_name
-            )
-            calls = [answer_call(tapper, query.id, answer, alert=line is None)]
-            if line is None:
-                return calls, []
-            taken = [f"alert_taken:{waited:.0f}"]
-            if not isinstance(query.message, Message) or not query.message.text:
-                return calls, taken  # too old for Telegram to show us: nothing to edit
-            # The tapped message itself says who took it, and loses its button.
-            edited = {"text": f"{query.message.text}\n\n{line}", "reply_markup": None}
-            edited["message_id"] = query.message.message_id
-            return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], taken
-        return self._booking_button(query), []
+            return self._take_alert(query, int(ref))
+        return self._booking_button(query, space, action, ref), []
 
-    def _booking_button(self, query: CallbackQuery) -> list[Call]:
-        tapper = query.from_user.id
-        space, action, ref = unpack_action(query.data)
+    def _take_alert(self, query: CallbackQuery, alert_id: int) -> tuple[list[Call], list[str]]:
+        tapper = query.from_user.id  # the answer goes in their own queue, not the group's
+        answer, line, waited = self.engine.take_alert(
+            alert_id=alert_id, staff_user_id=tapper, staff_name=query.from_user.full_name
+        )
+        calls = [answer_call(tapper, query.id, answer, alert=line is None)]
+        if line is None:
+            return calls, []
+        taken = [f"alert_taken:{waited:.0f}"]
+        if not isinstance(query.message, Message) or not query.message.text:
+            return calls, taken  # too old for Telegram to show us: nothing to edit
+        # The tapped message itself says who took it, and loses its button.
+        edited = {"text": f"{query.message.text}\n\n{line}", "reply_markup": None}
+        edited["message_id"] = query.message.message_id
+        return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], taken
+
+    def _booking_button(
+        self, query: CallbackQuery, space: str, action: str, ref: str
+    ) -> list[Call]:
+        tapper = query.from_user.id  # the answer goes in their own queue, not the group's
         if space == "staff":
             answer, out = self.engine.staff_action(
                 ref=ref,

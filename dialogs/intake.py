@@ -36,7 +36,8 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
     lang = state.lang
     abuse = risk == "abuse"
     msgid = _("crisis.guidance_abuse") if abuse else _("crisis.guidance")
-    contacts = protocol.contacts(ctx, ctx.config.abuse_contacts if abuse else None)
+    lines = ctx.config.abuse_contacts if abuse else ctx.config.crisis_contacts
+    contacts = protocol.contacts(lines)
     phone = state.answers.get("phone")
     if phone:
         after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)

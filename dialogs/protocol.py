@@ -19,15 +19,14 @@ from storage import ALERT_REF, AlertView
 log = logging.getLogger(__name__)
 
 
-def contacts(ctx: Context, listed: tuple[str, ...] | None = None) -> str:
+def contacts(lines: tuple[str, ...]) -> str:
     """The configured lines, one per line, to follow 112."""
-    lines = ctx.config.crisis_contacts if listed is None else listed
-    return "".join(f"\n• {contact}" for contact in lines)
+    return "".join(f"\n• {line}" for line in lines)
 
 
 def not_heard(ctx: Context, lang: str) -> str:
     """For a voice message, video note or sticker: please type, and where help is now."""
-    return ctx.t(lang, "error.not_heard", contacts=contacts(ctx))
+    return ctx.t(lang, "error.not_heard", contacts=contacts(ctx.config.crisis_contacts))
 
 
 OPEN_FOR = timedelta(hours=1)  # an alert nobody took is still the one a new risk belongs to
@@ -107,7 +106,7 @@ def safety_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> S
     if found is None or found.user_id != turn.user_id:  # an old or forged button
         found = ctx.store.latest_alert(turn.user_id)
     if answer == "no":
-        text = ctx.t(lang, "crisis.not_safe", contacts=contacts(ctx))
+        text = ctx.t(lang, "crisis.not_safe", contacts=contacts(ctx.config.crisis_contacts))
         turn.out.replies.append(Reply(text))
         if found and ctx.store.answer_safety(found.id, "unsafe"):
             turn.out.staff.append(raised(ctx, found, state, _("staff.alert_unsafe")))
