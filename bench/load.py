@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, text
 
 from storage.crypto import generate_key
 from tests.fake_telegram import FakeTelegram, SentMessage
+from tests import postgres
 from tests.harness import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -764,10 +765,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--postgres",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        help="a PostgreSQL server where databases may be created and dropped",
+        help="a PostgreSQL server where databases may be created and dropped "
+        "(default: INTAKE_TEST_POSTGRES, else a throw-away server, as the tests use)",
     )
     args = parser.parse_args()
+    args.postgres = args.postgres or postgres.server_url()
     if args.profile:
         PROFILE[:] = [
             shutil.which("py-spy") or "py-spy",

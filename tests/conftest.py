@@ -16,14 +16,12 @@ from storage import Schedule, Store, open_database
 from storage.crypto import Cipher, generate_key
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
+from tests import postgres
 from tests.harness import fresh_postgres_database
 
 # A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 CIPHER = Cipher.from_text(generate_key())
-POSTGRES_SERVER = os.environ.get(
-    "INTAKE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TEST_DATABASE = os.environ.get("INTAKE_TEST_DATABASE", "sqlite")
 if TEST_DATABASE not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"INTAKE_TEST_DATABASE={TEST_DATABASE!r}: use sqlite or postgresql")
@@ -52,13 +50,13 @@ def sqlite_url(tmp_path) -> str:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """A throw-away database on the PostgreSQL server at 127.0.0.1:5432."""
+    """A throw-away database on the tests' PostgreSQL server (tests/postgres.py)."""
     with _postgres_database() as url:
         yield url
 
 
 def _postgres_database():
-    return fresh_postgres_database(POSTGRES_SERVER)
+    return fresh_postgres_database(postgres.server_url())
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 import subprocess
 import sys
 
-from tests.conftest import POSTGRES_SERVER
+from tests import postgres
 
 
 def test_the_load_benchmark_runs_its_throughput_and_contention_parts():
     run = subprocess.run(
         [sys.executable, "-m", "bench.load", "--only", "throughput,contention",
-         "--clients", "4", "--contenders", "6", "--slots", "2", "--postgres", POSTGRES_SERVER],
+         "--clients", "4", "--contenders", "6", "--slots", "2", "--postgres", postgres.server_url()],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.telegram import TelegramFront
 from dialogs.engine import IntakeEngine
@@ -276,14 +276,14 @@ def test_a_connection_idle_across_a_database_restart_is_replaced_before_use(pg_u
     monkeypatch.setattr(db, "IDLE_BEFORE_PING", 0.2)
     store = Store(open_database(pg_url), Schedule(), CIPHER, clock=lambda: MONDAY)
     store.add_org(code="ACME", name="Acme Ltd")  # a pooled connection, now idle
-    admin = create_engine(pg_url.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
+    admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:  # what a restart does to every open connection
         ended = connection.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
-            {"name": pg_url.rsplit("/", 1)[1]},
+            {"name": make_url(pg_url).database},
         ).scalar()
     admin.dispose()
     assert ended >= 1
