@@ -36,8 +36,8 @@ import aiohttp
 from sqlalchemy import create_engine, text
 
 from storage.crypto import generate_key
-from tests.fake_telegram import FakeTelegram, SentMessage
 from tests import postgres
+from tests.fake_telegram import FakeTelegram, SentMessage
 from tests.harness import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 
 from bot.config import Settings
+from bot.errors import fail
 from bot.wiring import open_store, purger
 from dialogs.questions import WAY_LABELS
 from storage import open_database
@@ -131,9 +131,10 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
             ways=args.ways,
             hours=args.hours,
         )
-    except (ValueError, UnknownLocaleError) as error:
-        print(f"intake-bot: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 2
+    except UnknownLocaleError as error:
+        return fail(f"--languages: unknown language code {error.identifier!r}, e.g. bg,en")
+    except ValueError as error:
+        return fail(str(error).splitlines()[0])
     print(f"added consultant {consultant.id}: {consultant.name}")
     return 0
 
@@ -157,9 +158,11 @@ def _staff_hours(args: argparse.Namespace, settings: Settings) -> int:
     try:
         done = store.set_consultant_hours(args.id, args.hours)
     except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
-    return 0 if done else _no_consultant(args.id)
+        return fail(str(error))
+    if not done:
+        return _no_consultant(args.id)
+    print(f"hours of consultant {args.id}: {args.hours}")
+    return 0
 
 
 def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,22 +171,28 @@ def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
     try:
         start = _moment(args.start, tz, end=False)
         end = _moment(args.end, tz, end=True)
+        if end <= start:
+            raise ValueError(f"the time off ends ({args.end}) before it starts ({args.start})")
         if not any(c.id == args.id for c in store.consultants()):
             return _no_consultant(args.id)
         store.add_time_off(args.id, start, end, args.note)
     except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     print(f"time off for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
     return 0
 
 
 def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
     """A local date (a whole day: its start, or the next day's start for an end) or time."""
+    try:
+        moment = datetime.fromisoformat(text).replace(tzinfo=tz)
+    except ValueError:
+        raise ValueError(
+            f"expected a date like 2026-12-24 or a time like 2026-12-24T09:00, not {text!r}"
+        ) from None
     if "T" in text:
-        return datetime.fromisoformat(text).replace(tzinfo=tz)
-    day = datetime.fromisoformat(text).replace(tzinfo=tz)
-    return day + timedelta(days=1) if end else day
+        return moment
+    return moment + timedelta(days=1) if end else moment
 
 
 def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,8 +204,7 @@ def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _no_consultant(consultant_id: int) -> int:
-    print(f"intake-bot: no consultant with id {consultant_id}", file=sys.stderr)
-    return 1
+    return fail(f"no consultant with id {consultant_id} (intake-bot staff list shows them)", 1)
 
 
 def _org_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -204,8 +212,7 @@ def _org_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
         org = store.add_org(code=args.code, name=args.name)
     except ValueError as error:
-        print(f"intake-bot: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
     print(f"{org.code}\t{org.name}\tactive")
     return 0
 
@@ -220,8 +227,7 @@ def _org_list(_args: argparse.Namespace, settings: Settings) -> int:
 def _org_disable(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     if not store.disable_org(args.code):
-        print(f"intake-bot: no organization with code {args.code!r}", file=sys.stderr)
-        return 1
+        return fail(f"no organization with code {args.code!r} (intake-bot org list shows them)", 1)
     print(f"disabled {args.code}")
     return 0
 

@@ -4,7 +4,9 @@ Measured with `make bench`: httpx spent more CPU on each Bot API call than the w
 intake logic (see docs/benchmarks.md). aiohttp is already here for the webhook server.
 """
 
+import weakref
 from collections.abc import Awaitable, Callable
+from typing import ClassVar
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -15,6 +17,15 @@ _DEFAULT = BaseRequest.DEFAULT_NONE
 
 class AiohttpRequest(BaseRequest):
     """One aiohttp session per instance, with PTB's timeouts and error classes."""
+
+    # Every instance with an open session: a start that fails half-way (Telegram unreachable
+    # during getMe) leaves them open, and PTB does not shut down what it did not finish starting.
+    _open: ClassVar["weakref.WeakSet[AiohttpRequest]"] = weakref.WeakSet()
+
+    @classmethod
+    async def close_all(cls) -> None:
+        for request in list(cls._open):
+            await request.shutdown()
 
     def __init__(
         self,
@@ -42,11 +53,13 @@ class AiohttpRequest(BaseRequest):
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
             )
+            self._open.add(self)
 
     async def shutdown(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        self._open.discard(self)
 
     async def do_request(
         self,

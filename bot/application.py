@@ -55,4 +55,7 @@ async def until_signalled(serve) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await serve(stop)
+    try:
+        await serve(stop)
+    finally:
+        await AiohttpRequest.close_all()

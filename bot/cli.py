@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from bot.admin import add_admin_commands
 from bot.application import until_signalled
 from bot.config import Settings
+from bot.errors import explain, fail
 from bot.flood import FloodGuard
 from bot.wiring import build_engine, purger
 
@@ -30,10 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        print(f"intake-bot: setting {name}: {first['msg']}", file=sys.stderr)
-        return 2
+        return fail(f"setting {name}: {first['msg'].removeprefix('Value error, ')}")
     configure_logging(settings.log_level)
-    return args.action(args, settings) or 0
+    try:
+        return args.action(args, settings) or 0
+    except Exception as error:  # one line for the admin, never a traceback
+        return explain(error)
 
 
 def configure_logging(level: str) -> None:

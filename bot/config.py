@@ -12,6 +12,8 @@ import holidays
 from babel import Locale, UnknownLocaleError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dialogs.crisis import CrisisScreen
 from dialogs.messages import IntakeConfig
@@ -76,6 +78,22 @@ class Settings(BaseSettings):
     webhook_port: int = Field(8080, ge=1, le=65535)
     webhook_path: str = "/telegram"
     webhook_max_connections: int = Field(40, ge=1, le=100)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        example = "e.g. sqlite:///intake.db or postgresql+psycopg://user@host/intake"
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"not a database URL; {example}") from None
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"only SQLite and PostgreSQL are supported; {example}")
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise ValueError(f"the folder {folder} does not exist")
+        return url
 
     @field_validator("webhook_url")
     @classmethod

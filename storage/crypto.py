@@ -85,5 +85,5 @@ def load_cipher(env_keys: str | None, key_file: Path) -> Cipher:
             key_file.resolve(),
         )
     else:
-        log.info("data key from %s", key_file.resolve())
+        log.debug("data key from %s", key_file.resolve())
     return Cipher.from_text(",".join(key_file.read_text().split()))

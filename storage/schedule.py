@@ -38,7 +38,11 @@ def parse_weekly_hours(spec: str) -> WeeklyHours:
             raise ValueError(f"cannot read {part!r}; expected e.g. 'mon-fri 08:00-20:00'")
         first = WEEKDAYS.index(match[1])
         last = WEEKDAYS.index(match[2]) if match[2] else first
-        opens, closes = time.fromisoformat(match[3].zfill(5)), time.fromisoformat(match[4].zfill(5))
+        try:
+            opens = time.fromisoformat(match[3].zfill(5))
+            closes = time.fromisoformat(match[4].zfill(5))
+        except ValueError:  # e.g. 25:00
+            raise ValueError(f"no such time in {part!r}; times run from 00:00 to 23:59") from None
         if first > last or opens >= closes:
             raise ValueError(f"empty period in {part!r}")
         for day in range(first, last + 1):

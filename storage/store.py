@@ -1,6 +1,7 @@
 """The one door to the database: callers get plain data back, never sessions."""
 
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,11 @@ __all__ = ["BookedSlot", "BookingView", "Conflict", "Org", "Store", "Unavailable
 # In a unit of work, the version each client's conversation had when it was read (None: it did
 # not exist), kept in the session's `info`.
 _VERSIONS = "conversation_versions"
+
+
+# What a client can type without doubt on a phone: letters (Latin or Cyrillic) and digits.
+ORG_CODE = re.compile(r"(?=.{3,32}$)[^\W_]+(-[^\W_]+)*")
+ORG_NAME_MAX = 100
 
 
 def normalize_code(code: str) -> str:
@@ -144,9 +150,13 @@ class Store(
     # Organizations
 
     def add_org(self, *, code: str, name: str) -> Org:
-        code = normalize_code(code)
-        if not code:
-            raise ValueError("the code is empty")
+        code, name = normalize_code(code), " ".join(name.split())
+        if not ORG_CODE.fullmatch(code):
+            raise ValueError(
+                "a code is 3 to 32 letters or digits (a hyphen may join them), e.g. ACME2026"
+            )
+        if not 1 <= len(name) <= ORG_NAME_MAX:
+            raise ValueError(f"give the organization's name, up to {ORG_NAME_MAX} characters")
         with self._session() as session:
             org = session.exec(select(Organization).where(Organization.code == code)).first()
             org = org or Organization(code=code, name=name)

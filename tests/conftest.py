@@ -14,9 +14,9 @@ from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Schedule, Store, open_database
 from storage.crypto import Cipher, generate_key
+from tests import postgres
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
-from tests import postgres
 from tests.harness import fresh_postgres_database
 
 # A Monday morning in Sofia (UTC+2): with 12 h notice the first free slot is Tuesday 08:00.

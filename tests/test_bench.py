@@ -7,9 +7,10 @@ from tests import postgres
 
 
 def test_the_load_benchmark_runs_its_throughput_and_contention_parts():
+    server = postgres.server_url()
     run = subprocess.run(
         [sys.executable, "-m", "bench.load", "--only", "throughput,contention",
-         "--clients", "4", "--contenders", "6", "--slots", "2", "--postgres", postgres.server_url()],
+         "--clients", "4", "--contenders", "6", "--slots", "2", "--postgres", server],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

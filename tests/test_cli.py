@@ -1,12 +1,14 @@
 """The `intake-bot` command: settings errors, organizations, and the terminal chat."""
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
 CLI = [sys.executable, "-m", "bot.cli"]
+LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
 
 
 def run(args: list[str], tmp_path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
@@ -51,6 +53,72 @@ def test_run_without_a_required_setting_says_which_and_exits_2(tmp_path, missing
     result = run(["run"], tmp_path, **env)
     assert result.returncode == 2
     assert result.stderr.strip() == f"intake-bot: setting {missing} is missing (see README)"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("notaurl", "not a database URL"),
+        ("sqlite:////no/such/folder/intake.db", "the folder /no/such/folder does not exist"),
+        ("mysql://db/intake", "only SQLite and PostgreSQL"),
+        ("postgresql+psycopg://postgres@127.0.0.1:1/intake", "cannot open the database"),
+    ],
+)
+def test_a_bad_database_url_is_one_line_and_exit_2(tmp_path, url, says):
+    result = run(["org", "list"], tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("intake-bot: setting DATABASE_URL: ") and says in line
+
+
+def test_run_without_telegram_is_one_line(tmp_path):
+    result = run(
+        ["run"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123:abc",
+        STAFF_CHAT_ID="-100",
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",  # nothing listens there
+    )
+    assert result.returncode == 1  # not 2: systemd starts it again once the network is back
+    assert "Traceback" not in result.stderr and "Unclosed" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if not LOG_RECORD.match(line)]
+    assert line.startswith("intake-bot: cannot reach Telegram: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["staff", "add", "Ivan", "--telegram-id", "5"], "Telegram id 5 exists already"),
+        (["staff", "add", "Ivan", "--telegram-id", "6", "--languages", "xx"], "'xx'"),
+        (["staff", "add", "Ivan", "--telegram-id", "6", "--hours", "mon 25:00-26:00"], "25:00"),
+        (["staff", "timeoff", "1", "2026-13-01", "2026-12-02"], "a date like 2026-12-24"),
+        (["staff", "timeoff", "1", "tomorrow", "2026-12-02"], "not 'tomorrow'"),
+        (["staff", "timeoff", "1", "2026-12-05", "2026-12-02"], "ends (2026-12-02) before"),
+        (["staff", "hours", "1", "bogus"], "cannot read 'bogus'"),
+        (["org", "add", "ACME", ""], "the organization's name"),
+        (["org", "add", "ACME", "   "], "the organization's name"),
+        (["org", "add", "x" * 300, "Acme"], "3 to 32 letters or digits"),
+        (["org", "add", "!!", "Acme"], "3 to 32 letters or digits"),
+    ],
+)
+def test_an_admin_mistake_is_one_line_and_exit_2(tmp_path, args, says):
+    added = run(["staff", "add", "Maria", "--telegram-id", "5"], tmp_path)
+    assert added.returncode == 0 and "added consultant 1" in added.stdout
+    result = run(args, tmp_path)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()  # nothing else: no INFO line about the key
+    assert line.startswith("intake-bot: ") and says in line, line
+    assert result.stdout == ""
+
+
+def test_admin_commands_say_what_they_did_and_nothing_more(tmp_path):
+    run(["org", "list"], tmp_path)  # the first run creates the key and the schema, and says so
+    added = run(["staff", "add", "Maria", "--telegram-id", "5"], tmp_path)
+    assert added.stderr == ""
+    hours = run(["staff", "hours", "1", "mon-thu 09:00-17:00"], tmp_path)
+    assert hours.returncode == 0 and hours.stderr == ""
+    assert hours.stdout.strip() == "hours of consultant 1: mon-thu 09:00-17:00"
+    assert run(["staff", "hours", "7", "mon 09:00-10:00"], tmp_path).returncode == 1
 
 
 def test_settings_are_read_from_a_dotenv_file(tmp_path):
