@@ -13,8 +13,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# make chat LANG=en (or bg); without it, the language of the LANG environment variable.
 chat: install
-	$(VENV)/bin/intake-bot chat
+	$(VENV)/bin/intake-bot chat $(if $(filter bg% en%,$(LANG)),--lang $(LANG))
 
 run: install
 	$(VENV)/bin/intake-bot run

@@ -3,9 +3,11 @@
 import argparse
 import asyncio
 import logging
+import os
 import socket
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -15,6 +17,8 @@ from bot.config import Settings
 from bot.errors import explain, fail
 from bot.flood import FloodGuard
 from bot.wiring import build_engine, purger
+from dialogs.i18n import LANGUAGES, pick_language
+from dialogs.messages import DEMO_CODE
 
 log = logging.getLogger("intake_bot")
 
@@ -71,11 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser(
         "chat",
         help="the same conversation in this terminal, no Telegram needed",
-        description="Run the intake in the terminal on the configured store. Buttons are "
-        "numbered: type the number or the text. On an empty store a demo organization "
-        "(code DEMO) is set up. What the staff group would receive is printed.",
+        description="Run the intake in the terminal, on its own demo database (demo.db and "
+        "demo.key in this folder) unless DATABASE_URL is set. Buttons are numbered: type the "
+        "number or the text. On an empty store a demo organization (code DEMO) is set up. "
+        "What the staff group would receive is printed; files the bot would send (.ics, "
+        "JSON) are saved in this folder. Ctrl-D ends; running it again resumes.",
     )
-    chat.add_argument("--lang", choices=["bg", "en"], help="interface language to preselect")
+    chat.add_argument(
+        "--lang",
+        type=_language,
+        help="bg or en (a locale like en_GB.UTF-8 works too); default: from the LANG "
+        "environment variable, as a phone's language would be",
+    )
     chat.set_defaults(action=_chat)
 
     add_admin_commands(commands)
@@ -100,6 +111,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
     store, engine, texts = build_engine(settings)
+    if not settings.accept_demo_code and store.find_active_org(DEMO_CODE):
+        log.warning(
+            "organization %s (the terminal demo's) is in this database; clients are refused it "
+            "(ACCEPT_DEMO_CODE=false). Remove it: intake-bot org disable %s",
+            DEMO_CODE,
+            DEMO_CODE,
+        )
     # Stable across restarts, unique among the instances running at once (README).
     mode = f"webhook:{settings.webhook_port}" if args.webhook else "polling"
     store.instance = f"{socket.gethostname()}:{mode}"[-32:]
@@ -135,11 +153,25 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.terminal import run_chat
 
+    # The demo keeps to its own files unless told otherwise, so its DEMO code and test answers
+    # never reach the real bot's database; there the code is refused (ACCEPT_DEMO_CODE).
+    demo: dict[str, object] = {"accept_demo_code": True}
+    if "database_url" not in settings.model_fields_set:
+        demo["database_url"] = "sqlite:///demo.db"
+        if "data_key_file" not in settings.model_fields_set:
+            demo["data_key_file"] = Path("demo.key")
+    settings = settings.model_copy(update=demo)
     store, engine, texts = build_engine(settings)
-    run_chat(
-        engine=engine, store=store, texts=texts, lang=args.lang, stdin=sys.stdin, stdout=sys.stdout
-    )
+    lang = args.lang or pick_language(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
+    run_chat(engine=engine, store=store, texts=texts, lang=lang, stdin=sys.stdin, stdout=sys.stdout)
     return 0
+
+
+def _language(value: str) -> str:
+    base = value.replace("-", "_").split("_")[0].split(".")[0].lower()
+    if base not in LANGUAGES:
+        raise argparse.ArgumentTypeError(f"{value!r}: choose bg or en")
+    return base
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     abuse_contacts: Annotated[tuple[str, ...], NoDecode] = ()
     safety_check_minutes: int = Field(5, ge=1, le=240)
     alert_take_minutes: int = Field(10, ge=1, le=240)
+    accept_demo_code: bool = False  # the code DEMO that `intake-bot chat` sets up
     crisis_phrases_dir: Path | None = None
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -261,6 +262,7 @@ class Settings(BaseSettings):
             safety_check_minutes=self.safety_check_minutes,
             alert_take_minutes=self.alert_take_minutes,
             opening_hours=self.opening_hours,
+            accept_demo_code=self.accept_demo_code,
         )
 
     def cipher(self) -> Cipher:

@@ -52,7 +52,8 @@ def reply_calls(chat_id: int, reply: Reply, priority: int = NOW) -> list[Call]:
     """A reply as calls: a text, or a document with the text as caption when it fits."""
     calls = []
     if not reply.document or len(reply.text) > CAPTION_LIMIT:
-        text = {"text": reply.text, "reply_markup": reply_markup(reply)}
+        shown = f"{reply.text} {reply.contact_hint}" if reply.contact_button else reply.text
+        text = {"text": shown, "reply_markup": reply_markup(reply)}
         calls.append(Call(chat_id, "send", text, priority))
     if reply.document:
         name, content = reply.document

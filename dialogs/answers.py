@@ -5,6 +5,7 @@ from typing import Any
 from dialogs import screens
 from dialogs.i18n import _
 from dialogs.messages import (
+    DEMO_CODE,
     Context,
     Input,
     Outcome,
@@ -26,7 +27,7 @@ def parse(ctx: Context, state: State, question: Question, text: str, out: Outcom
         value = question.parse(text)
         if question.lookup == "org":
             org = ctx.store.find_active_org(value)
-            if org is None:
+            if org is None or (org.code == DEMO_CODE and not ctx.config.accept_demo_code):
                 raise Invalid(_("error.org_unknown"))
             value = org.code
         return value

@@ -30,6 +30,7 @@ class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
     contact_button: str | None = None  # label of a "share my phone number" button
+    contact_hint: str = ""  # what the text says of that button, where a front can show it
     document: tuple[str, bytes] | None = None  # (file name, content) sent after the text
 
 
@@ -113,6 +114,11 @@ class IntakeConfig:
     safety_check_minutes: int = 5  # no answer to "are you safe right now?" by then: raise it
     alert_take_minutes: int = 10  # nobody pressed "I'm calling" by then: post it again
     alert_private_ids: tuple[int, ...] = ()  # who also gets that in a private chat (opted in)
+    accept_demo_code: bool = False  # the terminal demo's code; refused by a real bot by default
+
+
+# The organization code `intake-bot chat` sets up on an empty store, to try the intake with.
+DEMO_CODE = "DEMO"
 
 
 @dataclass(frozen=True)

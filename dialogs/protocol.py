@@ -142,8 +142,8 @@ def call_me_choice(ctx: Context, state: State | None, data: str, turn: Turn) -> 
     lang = state.lang if state else turn.hint
     if unpack(data)[1] == "yes" and state is not None:
         state.pending = "call_me"
-        contact = ctx.t(lang, "button.share_phone")
-        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), contact_button=contact))
+        button, hint = screens.share_phone(ctx, lang)
+        turn.out.replies.append(Reply(ctx.t(lang, "crisis.send_number"), [], button, hint))
         return state
     turn.out.replies.append(go_on_question(ctx, lang))
     return state

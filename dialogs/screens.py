@@ -138,8 +138,15 @@ def question_reply(ctx: Context, state: State, question: Question, progress: boo
         buttons.append([Button(pack("skip", question.key), ctx.t(lang, "button.skip"))])
     if offers_back(ctx, state, question):
         buttons.append([Button(pack("back", question.key), ctx.t(lang, "button.back"))])
-    contact = ctx.t(lang, "button.share_phone") if question.accepts_contact else None
-    return Reply(text, buttons, contact)
+    if not question.accepts_contact:
+        return Reply(text, buttons)
+    return Reply(text, buttons, *share_phone(ctx, lang))
+
+
+def share_phone(ctx: Context, lang: str) -> tuple[str, str]:
+    """The "share my phone number" button, and the sentence that points to it."""
+    button = ctx.t(lang, "button.share_phone")
+    return button, ctx.t(lang, "hint.share_phone", button=button)
 
 
 def week_page(

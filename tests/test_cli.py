@@ -11,7 +11,10 @@ CLI = [sys.executable, "-m", "bot.cli"]
 LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
 
 
-def run(args: list[str], tmp_path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], tmp_path, stdin: str = "", **env: str | None
+) -> subprocess.CompletedProcess:
+    """`intake-bot ARGS` in `tmp_path` on a SQLite file there; an `env` of None is unset."""
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -24,7 +27,7 @@ def run(args: list[str], tmp_path, stdin: str = "", **env: str) -> subprocess.Co
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=clean | env,
+        env={k: v for k, v in (clean | env).items() if v is not None},
         timeout=60,
     )
 
@@ -186,6 +189,24 @@ def test_terminal_chat_books_a_consultation_in_english(tmp_path):
     staff = out.split("--- the staff group would receive ---")[1]
     assert "Maria Ivanova" in staff and "+359888123456" in staff
     assert "Anxiety" not in staff and "Evenings" not in staff
+    assert out.rstrip().endswith("Goodbye for now. Your answers are saved: run it again to go on "
+                                 "where you stopped.")  # fmt: skip
+    [ics] = tmp_path.glob("*.ics")  # the calendar file, saved where the chat ran, and said so
+    assert ics.read_bytes().startswith(b"BEGIN:VCALENDAR") and str(ics) in out
+    assert "share" not in out.lower()  # no button to share a phone number in a terminal
+
+
+def test_terminal_chat_keeps_to_its_own_demo_database(tmp_path):
+    result = run(["chat"], tmp_path, stdin="", DATABASE_URL=None, LANG="en_GB.UTF-8")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Demo set-up: organization code DEMO")  # LANG chose English
+    assert (tmp_path / "demo.db").exists() and (tmp_path / "demo.key").exists()
+    assert not (tmp_path / "intake.db").exists() and not (tmp_path / "intake.key").exists()
+
+
+def test_make_chat_passes_the_language_it_is_given():
+    made = subprocess.run(["make", "-n", "chat", "LANG=en"], capture_output=True, text=True)
+    assert made.stdout.strip().splitlines()[-1].endswith("intake-bot chat --lang en")
 
 
 def test_terminal_chat_in_bulgarian_and_resume_after_quitting(tmp_path):

@@ -5,6 +5,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from dialogs.engine import IntakeEngine
+from dialogs.messages import DEMO_CODE, IntakeConfig
 from storage.models import Booking
 from tests.driver import EngineClient
 
@@ -303,3 +304,22 @@ def test_start_after_booking_mentions_it_and_begins_anew(client):
     client.command("start")
     assert "You already have a consultation booked" in client.text
     assert client.state()["step"] == "language"
+
+
+def test_the_demo_code_is_refused_unless_the_admin_accepts_it(store, texts):
+    store.add_org(code=DEMO_CODE, name="Demo organization")
+    refused = EngineClient(IntakeEngine(store, texts), user_id=3001)
+    refused.command("start")
+    refused.press("lang:bg")
+    refused.press("consent:yes")
+    said = refused.say(DEMO_CODE).replies[0].text
+    assert said == texts("bg", "error.org_unknown")
+    assert refused.state()["step"] == "org"
+    accepted = EngineClient(
+        IntakeEngine(store, texts, IntakeConfig(accept_demo_code=True)), user_id=3002
+    )
+    accepted.command("start")
+    accepted.press("lang:bg")
+    accepted.press("consent:yes")
+    accepted.say(DEMO_CODE)
+    assert accepted.state()["step"] == "name" and accepted.state()["answers"]["org"] == DEMO_CODE
