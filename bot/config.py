@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     alert_take_minutes: int = Field(10, ge=1, le=240)
     accept_demo_code: bool = False  # the code DEMO that `intake-bot chat` sets up
     crisis_phrases_dir: Path | None = None
+    texts_dir: Path | None = None  # default: texts/ beside a SQLite file, else in this folder
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
@@ -157,6 +158,13 @@ class Settings(BaseSettings):
                 CrisisScreen.load(folder)
             except (OSError, ValueError) as error:
                 raise ValueError(str(error)) from None
+        return folder
+
+    @field_validator("texts_dir")
+    @classmethod
+    def _texts_dir(cls, folder: Path | None) -> Path | None:
+        if folder is not None and not folder.is_dir():
+            raise ValueError(f"no folder {folder}")
         return folder
 
     @field_validator("reminder_hours", mode="before")
@@ -264,6 +272,15 @@ class Settings(BaseSettings):
             opening_hours=self.opening_hours,
             accept_demo_code=self.accept_demo_code,
         )
+
+    def own_texts(self) -> Path:
+        """Where the admin's own notices and catalogs are looked for."""
+        if self.texts_dir:
+            return self.texts_dir
+        database = make_url(self.database_url).database
+        if make_url(self.database_url).get_backend_name() == "sqlite" and database:
+            return Path(database).parent / "texts"
+        return Path("texts")
 
     def cipher(self) -> Cipher:
         key = self.intake_data_key.get_secret_value() if self.intake_data_key else None

@@ -22,7 +22,11 @@ def open_store(settings: Settings) -> Store:
 
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
     store = open_store(settings)
-    texts = Texts()
+    texts = Texts(own=settings.own_texts())
+    for path in texts.own:
+        log.info("texts: using %s instead of the bundled version", path.resolve())
+    if not texts.own:
+        log.info("texts: the bundled ones (yours would go in %s)", settings.own_texts().resolve())
     screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
     return store, IntakeEngine(store, texts, settings.intake(), screen), texts
 

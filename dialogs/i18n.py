@@ -1,7 +1,14 @@
-"""Translated texts from the gettext catalogs in locales/, and dates through babel."""
+"""Translated texts from the gettext catalogs in locales/, and dates through babel.
+
+An admin's folder (TEXTS_DIR) may hold their own versions, laid out as locales/ is: a
+`<lang>/privacy.txt` there replaces the bundled notice, and the messages of a
+`<lang>/LC_MESSAGES/messages.po` there replace the bundled ones of the same id (a catalog with
+only the changed messages is enough; messages a new version adds still come from the bundle).
+"""
 
 import hashlib
 import io
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,6 +20,9 @@ from babel.support import Translations
 
 import locales
 
+log = logging.getLogger("intake_bot")
+NOTICE = "{lang}/privacy.txt"
+CATALOG = "{lang}/LC_MESSAGES/messages.po"
 LANGUAGES = ("bg", "en")
 DEFAULT_LANGUAGE = "bg"
 
@@ -31,12 +41,15 @@ def pick_language(code: str | None) -> str:
 class Texts:
     """Looks up message ids in the bg and en catalogs and formats dates."""
 
-    def __init__(self, locales_dir: Path = Path(locales.__file__).parent):
+    def __init__(self, locales_dir: Path = Path(locales.__file__).parent, own: Path | None = None):
         self.locales_dir = locales_dir
-        self._catalogs = {lang: _load_catalog(locales_dir, lang) for lang in LANGUAGES}
+        self.own_dir = own
+        names = [name.format(lang=lang) for name in (NOTICE, CATALOG) for lang in LANGUAGES]
+        self.own = [own / name for name in names if own and (own / name).is_file()]
+        self._catalogs = {lang: self._catalog(lang) for lang in LANGUAGES}
         # Read once, like the catalogs: the text shown and its version always agree.
         self._notices = {
-            lang: (locales_dir / lang / "privacy.txt").read_text(encoding="utf-8").strip()
+            lang: self._file(NOTICE.format(lang=lang)).read_text(encoding="utf-8").strip()
             for lang in LANGUAGES
         }
         parts = [self._notices[lang] + self(lang, "ask.consent") for lang in LANGUAGES]
@@ -85,14 +98,27 @@ class Texts:
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def _file(self, name: str) -> Path:
+        """The admin's version of a file if there is one, else the bundled one."""
+        own = self.own_dir / name if self.own_dir else None
+        return own if own in self.own else self.locales_dir / name
 
-def _load_catalog(locales_dir: Path, lang: str) -> Translations:
-    # Compiled in memory from the .po file, so an edited catalog needs no build step
-    # and a missing one fails loudly instead of falling back to message ids.
-    po_path = locales_dir / lang / "LC_MESSAGES" / "messages.po"
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=lang)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    def _catalog(self, lang: str) -> Translations:
+        # Compiled in memory from the .po file, so an edited catalog needs no build step
+        # and a missing one fails loudly instead of falling back to message ids.
+        catalog = _read_po(self.locales_dir / CATALOG.format(lang=lang), lang)
+        own = self._file(CATALOG.format(lang=lang))
+        if own in self.own:
+            for message in _read_po(own, lang):
+                if message.id and message.string:  # an empty msgstr keeps the bundled text
+                    catalog.delete(message.id)  # add() alone would keep the bundled text
+                    catalog.add(message.id, message.string)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return Translations(fp=buffer)
+
+
+def _read_po(path: Path, lang: str):
+    with path.open("rb") as po_file:
+        return read_po(po_file, locale=lang)

@@ -216,3 +216,15 @@ def test_terminal_chat_in_bulgarian_and_resume_after_quitting(tmp_path):
     again = run(["chat", "--lang", "bg"], tmp_path, stdin="2\n")
     assert "Добре дошли отново" in again.stdout
     assert "На колко години сте?" in again.stdout  # "2" picked "Man" and moved on
+
+
+def test_the_bot_reads_texts_beside_its_database_and_says_which(tmp_path):
+    own = tmp_path / "texts" / "en"
+    own.mkdir(parents=True)
+    (own / "privacy.txt").write_text("Our own notice.\n")
+    result = run(["chat", "--lang", "en"], tmp_path, stdin="/privacy\n")
+    assert result.returncode == 0, result.stderr
+    assert "Our own notice." in result.stdout
+    assert f"texts: using {own / 'privacy.txt'} instead of the bundled version" in result.stderr
+    missing = run(["org", "list"], tmp_path, TEXTS_DIR=str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "setting TEXTS_DIR: no folder" in missing.stderr

@@ -68,3 +68,27 @@ def test_privacy_notice_exists_fits_one_message_and_names_the_rights(lang, texts
     assert 1000 < len(notice) < 4096
     for command in ("/mydata", "/deletedata", "/withdraw", "/cancel"):
         assert command in notice
+
+
+def test_an_admins_texts_folder_overrides_the_notice_and_single_messages(tmp_path):
+    (tmp_path / "bg" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "bg" / "privacy.txt").write_text("Нашето известие, за {booking_days} дни.\n")
+    (tmp_path / "bg" / "LC_MESSAGES" / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "command.help"\nmsgstr "Помощ от нас"\n\n'
+        'msgid "command.privacy"\nmsgstr ""\n',  # empty: the bundled text stays
+        encoding="utf-8",
+    )
+    bundled, own = Texts(), Texts(own=tmp_path)
+    assert own.privacy_notice("bg", booking_days=365) == "Нашето известие, за 365 дни."
+    assert own("bg", "command.help") == "Помощ от нас"
+    assert own("bg", "command.privacy") == bundled("bg", "command.privacy")
+    assert own("bg", "ask.name") == bundled("bg", "ask.name")  # not in the admin's file
+    assert own("en", "command.help") == bundled("en", "command.help")
+    assert own.privacy_notice("en") == bundled.privacy_notice("en")
+    assert own.notice_version() != bundled.notice_version()  # clients are asked to agree again
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in own.own) == [
+        "bg/LC_MESSAGES/messages.po",
+        "bg/privacy.txt",
+    ]
+    assert Texts(own=tmp_path / "missing").own == []
