@@ -12,8 +12,9 @@ from dialogs.messages import (
     Reply,
     State,
     Turn,
+    split_message,
 )
-from dialogs.parsers import Invalid
+from dialogs.parsers import FREE_TEXT_MAX, Invalid
 from dialogs.questions import (
     BY_KEY,
     Question,
@@ -30,6 +31,8 @@ def parse(ctx: Context, state: State, question: Question, text: str, out: Outcom
             if org is None or (org.code == DEMO_CODE and not ctx.config.accept_demo_code):
                 raise Invalid(_("error.org_unknown"))
             value = org.code
+        if question.free_text and len(value) > FREE_TEXT_MAX:
+            value = keep_first_part(ctx, state, value, out)
         return value
     except Invalid as invalid:
         misses = state.misses[question.key] = state.misses.get(question.key, 0) + 1
@@ -40,6 +43,18 @@ def parse(ctx: Context, state: State, question: Question, text: str, out: Outcom
             )
         out.replies.append(Reply(message))
         return None
+
+
+def keep_first_part(ctx: Context, state: State, text: str, out: Outcome) -> str:
+    """Keep what one answer holds, ending at a word, and give the client back the rest."""
+    cut = text[:FREE_TEXT_MAX]
+    end = cut.rfind(" ", FREE_TEXT_MAX - 200)  # a word cut in two would read as a typo
+    kept = cut[:end if end > 0 else FREE_TEXT_MAX].rstrip()
+    rest = text[len(kept) :].strip()
+    ending = " ".join(kept.split()[-6:])
+    out.replies.append(Reply(ctx.t(state.lang, "answer.kept_part", ending=ending)))
+    out.replies += [Reply(part) for part in split_message(rest)]
+    return kept
 
 
 def own_phone(ctx: Context, state: State, inp: Input, turn: Turn) -> str | None:

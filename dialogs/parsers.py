@@ -82,17 +82,23 @@ def parse_city(text: str) -> str:
     return city
 
 
-def free_text(low: int, high: int, reason: str):
-    """A parser for free text between `low` and `high` characters."""
+# Far more than one Telegram message (4,096 characters) holds: only a pasted book reaches it,
+# and then the first part is kept (answers.keep_first_part), never the whole refused.
+FREE_TEXT_MAX = 12_000
+
+
+def free_text(min_words: int, reason: str):
+    """A parser for the client's own words: at least `min_words` words, however long."""
 
     def parse(text: str) -> str:
         answer = text.strip()
-        if not low <= len(answer) <= high:
-            raise Invalid(reason, low=low, high=high, length=len(answer))
+        if len(_WORD.findall(answer)) < min_words:
+            raise Invalid(reason, words=min_words)
         return answer
 
     return parse
 
 
-parse_reason = free_text(10, 2000, _("error.reason_length"))
-parse_notes = free_text(1, 2000, _("error.notes_length"))
+_WORD = re.compile(r"[^\W_]+")  # a run of letters or digits, in any alphabet
+parse_reason = free_text(2, _("error.reason_length"))  # "a few words": "тъжен съм" will do
+parse_notes = free_text(1, _("error.notes_length"))

@@ -91,7 +91,7 @@ def test_invalid_answers_explain_and_ask_again_keeping_earlier_answers(client):
     assert "2 to 80" in client.text
     client.say("Sofia")
     client.say("sad")
-    assert "between 10 and 2000 characters (you wrote 3)" in client.text
+    assert "in a few words" in client.text
     assert client.state()["answers"] == {
         "org": "ACME",
         "name": "Maria Ivanova",
@@ -323,3 +323,29 @@ def test_the_demo_code_is_refused_unless_the_admin_accepts_it(store, texts):
     accepted.press("consent:yes")
     accepted.say(DEMO_CODE)
     assert accepted.state()["step"] == "name" and accepted.state()["answers"]["org"] == DEMO_CODE
+
+
+def test_a_long_message_is_kept_whole_and_a_book_keeps_its_first_part(client, engine):
+    client.begin(
+        "bg", "acme", "Мария Иванова", "gender:woman", "34", "0888123456", "m@x.bg", "Sofia"
+    )
+    assert client.state()["step"] == "reason"
+    letter = ("Не мога да спя и всяка вечер мисля за работата и за семейството си. " * 40).strip()
+    assert len(letter) > 2000  # a long message from a phone: kept whole
+    client.say(letter)
+    assert client.state()["answers"]["reason"] == letter
+
+    client = EngineClient(engine, user_id=2024, language_code="bg")
+    client.begin(
+        "bg", "acme", "Мария Иванова", "gender:woman", "34", "0888123456", "m@x.bg", "Sofia"
+    )
+    book = " ".join(f"дума{n}" for n in range(2500))  # about 20,000 characters
+    shown = client.say(book).replies
+    kept = client.state()["answers"]["reason"]
+    assert (
+        11_800 <= len(kept) <= 12_000 and book.startswith(kept) and kept.endswith(kept.split()[-1])
+    )
+    rest = book[len(kept) :].strip()
+    assert shown[0].text.startswith("Написаното е повече") and kept.split()[-1] in shown[0].text
+    assert "".join(reply.text for reply in shown[1:-1]) == rest  # nothing lost: the rest returned
+    assert client.state()["step"] != "reason"  # and the intake goes on
