@@ -49,7 +49,7 @@ def keep_first_part(ctx: Context, state: State, text: str, out: Outcome) -> str:
     """Keep what one answer holds, ending at a word, and give the client back the rest."""
     cut = text[:FREE_TEXT_MAX]
     end = cut.rfind(" ", FREE_TEXT_MAX - 200)  # a word cut in two would read as a typo
-    kept = cut[:end if end > 0 else FREE_TEXT_MAX].rstrip()
+    kept = cut[: end if end > 0 else FREE_TEXT_MAX].rstrip()
     rest = text[len(kept) :].strip()
     ending = " ".join(kept.split()[-6:])
     out.replies.append(Reply(ctx.t(state.lang, "answer.kept_part", ending=ending)))

@@ -144,6 +144,8 @@ def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State
     """Route one input to the flow that takes it."""
     if state and state.pending == "call_me" and inp.kind not in ("text", "contact"):
         state.pending = None  # a button or a command instead of the number: not waited for
+    if state and state.pending == "language" and inp.kind != "text":
+        state.pending = None  # a button or a command instead of a language: the menu is left
     flow = BUTTON_FLOWS.get(unpack(inp.value)[0]) if inp.kind == "choice" else None
     if flow is not None:
         return flow(ctx, state, inp.value, turn)
@@ -151,6 +153,8 @@ def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State
         state = run_command(ctx, state, inp.value, turn)
     elif state and state.pending == "call_me" and inp.kind in ("text", "contact"):
         state = protocol.call_me_number(ctx, state, inp, turn)
+    elif state and state.pending == "language" and inp.kind == "text":
+        state = intake.language(ctx, state, inp.value, turn)
     elif state and state.correcting and inp.kind in ("text", "contact"):
         state = rights.correct(ctx, state, inp, turn)
     elif inp.kind == "voice":  # a voice message may be a cry for help we cannot hear
@@ -184,6 +188,8 @@ def run_command(ctx: Context, state: State | None, command: str, turn: Turn) -> 
             return state
         return intake.begin(ctx, state, turn, None)
     if command == "language":
+        if state:
+            state.pending = "language"  # what is typed now is not an answer (intake.language)
         out.replies.append(screens.language_question(ctx, lang))
         return state
     if command in ("mydata", "deletedata", "withdraw"):

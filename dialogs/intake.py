@@ -3,7 +3,7 @@ crisis guidance that can interrupt it."""
 
 import logging
 
-from dialogs import answers, protocol, render, screens, slots
+from dialogs import answers, mybooking, protocol, render, screens, slots
 from dialogs.callbacks import unpack
 from dialogs.i18n import LANGUAGES, _
 from dialogs.messages import (
@@ -117,6 +117,8 @@ def choice(ctx: Context, state: State, data: str, turn: Turn) -> State | None:
         return skip(ctx, state, question, out)
     if question and space == "back" and value == question.key:
         return back(ctx, state, question, out)
+    if question and space == "unedit" and screens.way_back(ctx, state, question):
+        return unedit(ctx, state, out)
     if state.step == "day" and space == "week" and value.lstrip("-").isdigit():
         state.week = int(value)
         screens.ask(ctx, state, out)
@@ -128,7 +130,21 @@ def choice(ctx: Context, state: State, data: str, turn: Turn) -> State | None:
     return state
 
 
+def language(ctx: Context, state: State, text: str, turn: Turn) -> State:
+    """Text typed at the /language menu: a language's name picks it; anything else is kept
+    out of the answers, and the menu asked again."""
+    names = [(code, ctx.t.language_name(code, lang)) for code in LANGUAGES for lang in LANGUAGES]
+    picked = screens.match(text, names)
+    if picked:
+        return set_language(ctx, state, picked, turn)
+    turn.out.replies.append(Reply(ctx.t(state.lang, "language.use_buttons")))
+    turn.out.replies.append(screens.language_question(ctx, state.lang))
+    return state
+
+
 def set_language(ctx: Context, state: State, lang: str, turn: Turn) -> State:
+    if state.pending == "language":
+        state.pending = None
     state.lang = lang
     if state.step == "language":
         version = ctx.t.notice_version()
@@ -137,6 +153,14 @@ def set_language(ctx: Context, state: State, lang: str, turn: Turn) -> State:
         else:
             state.step = "consent"
     screens.ask(ctx, state, turn.out)
+    return state
+
+
+def unedit(ctx: Context, state: State, out: Outcome) -> State:
+    """Back to the summary from an Edit, the answer as it was."""
+    state.step, state.editing, state.offer = "summary", False, []
+    out.replies.append(Reply(ctx.t(state.lang, "edit.kept")))
+    screens.ask(ctx, state, out)
     return state
 
 
@@ -237,10 +261,14 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
         return state
     if question.optional and screens.match(text, [("skip", ctx.t(lang, "button.skip"))]):
         return skip(ctx, state, question, out)
-    if screens.offers_back(ctx, state, question) and screens.match(
-        text, [("back", ctx.t(lang, "button.back"))]
-    ):  # the Back key of a reply keyboard arrives as text
-        return back(ctx, state, question, out)
+    if screens.match(text, [("back", ctx.t(code, "button.back")) for code in LANGUAGES]):
+        # "назад" or "back" typed, or the Back key of a reply keyboard, which arrives as text
+        if screens.offers_back(ctx, state, question):
+            return back(ctx, state, question, out)
+        if state.rescheduling and screens.way_back(ctx, state, question):
+            return mybooking.keep(ctx, state, turn)
+        if screens.way_back(ctx, state, question):
+            return unedit(ctx, state, out)
     if question.parse is None:
         picked = screens.match(text, screens.offered(ctx, state, question))
         if picked:

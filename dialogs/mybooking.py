@@ -51,6 +51,16 @@ def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
     return state
 
 
+def keep(ctx: Context, state: State, turn: Turn) -> State:
+    """A move given up: the booking keeps its time, and the client is where they were."""
+    state.step, state.rescheduling, state.resume = state.resume or "done", None, None
+    state.offer = []
+    turn.out.replies.append(Reply(ctx.t(state.lang, "mybooking.kept")))
+    if state.step != "done":
+        screens.ask(ctx, state, turn.out)
+    return state
+
+
 def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | None:
     lang = state.lang if state else turn.hint
     _space, action, ref = unpack_action(data)
@@ -80,6 +90,8 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
             log.info("booking %s cancelled by the client", ref)
             turn.out.replies.append(Reply(ctx.t(lang, "mybooking.cancelled")))
             turn.out.staff_edits += render.staff_edit(ctx, cancelled)
+    elif action == "keep" and state is not None and state.rescheduling == ref:
+        return keep(ctx, state, turn)
     elif action == "keep":
         turn.out.replies.append(Reply(ctx.t(lang, "mybooking.kept")))
     elif action == "move" and booking.status in (

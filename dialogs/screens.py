@@ -121,7 +121,7 @@ def question_reply(ctx: Context, state: State, question: Question, progress: boo
     if question.options in ("days", "times") and not options:
         nothing = ctx.t(lang, "book.nothing_free", contact=ctx.config.practice_contact)
         if state.rescheduling:
-            return Reply(nothing)
+            return Reply(nothing, [way_back(ctx, state, question)])
         return Reply(nothing, [[Button(pack("waitlist", "join"), ctx.t(lang, "waitlist.join"))]])
     paging: list[Button] = []
     if question.options == "days":
@@ -138,6 +138,8 @@ def question_reply(ctx: Context, state: State, question: Question, progress: boo
         buttons.append([Button(pack("skip", question.key), ctx.t(lang, "button.skip"))])
     if offers_back(ctx, state, question):
         buttons.append([Button(pack("back", question.key), ctx.t(lang, "button.back"))])
+    elif way_back(ctx, state, question):
+        buttons.append(way_back(ctx, state, question))
     if not question.accepts_contact:
         return Reply(text, buttons)
     return Reply(text, buttons, *share_phone(ctx, lang))
@@ -173,6 +175,17 @@ def offers_back(ctx: Context, state: State, question: Question) -> bool:
         and question.key != "time"
         and previous_key(question.key) is not None
     )
+
+
+def way_back(ctx: Context, state: State, question: Question) -> list[Button]:
+    """Out of an Edit from the summary, or a move, leaving things as they were."""
+    if state.rescheduling and question.key in ("day", "time"):
+        keep = ctx.t(state.lang, "button.keep_time")
+        return [Button(pack("mybooking", "keep", state.rescheduling), keep)]
+    kept = "time" if question.key in ("day", "time") else question.key  # a lost time: none
+    if state.editing and (question.optional or kept in state.answers):
+        return [Button(pack("unedit", question.key), ctx.t(state.lang, "button.keep_answer"))]
+    return []
 
 
 def offered(ctx: Context, state: State, question: Question) -> list[tuple[str, str]]:
@@ -247,12 +260,18 @@ def parse_slot(slot_id: str, store: Store) -> datetime:
 
 
 def match(text: str, options: list[tuple[str, str]]) -> str | None:
-    """The option whose id or label the client typed (case and spaces ignored)."""
-    wanted = " ".join(text.casefold().split()).lstrip("✓ ")
+    """The option whose id or label the client typed (case, spaces and marks such as the ‹ of
+    "‹ Back" or the ✓ of the chosen language ignored)."""
+    wanted = _plain(text)
     for option_id, label in options:
-        if wanted in (option_id.casefold(), " ".join(label.casefold().split()).lstrip("✓ ")):
+        if wanted and wanted in (option_id.casefold(), _plain(label)):
             return option_id
     return None
+
+
+def _plain(text: str) -> str:
+    """A label as typed: letters, digits and single spaces, lower case."""
+    return " ".join("".join(c if c.isalnum() else " " for c in text.casefold()).split())
 
 
 def correction_question(ctx: Context, state: State) -> Reply:

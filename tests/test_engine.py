@@ -349,3 +349,65 @@ def test_a_long_message_is_kept_whole_and_a_book_keeps_its_first_part(client, en
     assert shown[0].text.startswith("Написаното е повече") and kept.split()[-1] in shown[0].text
     assert "".join(reply.text for reply in shown[1:-1]) == rest  # nothing lost: the rest returned
     assert client.state()["step"] != "reason"  # and the intake goes on
+
+
+def test_text_typed_at_the_language_menu_is_not_taken_as_an_answer(client):
+    client.begin("bg", "acme")
+    client.command("language")
+    shown = client.say("Мария Иванова")  # meant as the name, typed while the menu is up
+    assert client.state()["answers"] == {"org": "ACME"} and client.state()["step"] == "name"
+    assert shown.replies[0].text.startswith("Първо изберете език")
+    assert {"lang:bg", "lang:en"} <= set(client.buttons())  # the menu again
+    client.say("английски")  # a language's name in either language picks it
+    assert "What is your first and last name?" in client.reply.text
+    client.say("Maria Ivanova")
+    assert client.state()["answers"]["name"] == "Maria Ivanova"
+
+
+def test_typed_back_works_as_the_back_button(client):
+    client.begin("bg", "acme", "Мария Иванова")
+    assert client.state()["step"] == "gender"
+    client.say("назад")
+    assert client.state()["step"] == "name"
+    client.say("BACK")  # the id works in any language
+    assert client.state()["step"] == "org"
+    assert client.state()["answers"]["name"] == "Мария Иванова"  # nothing given is lost
+
+
+def test_an_edit_from_the_summary_can_be_left_as_it_was(client):
+    client.answer_until_summary("en")
+    email = client.state()["answers"]["email"]
+    client.press("edit:email")
+    assert "unedit:email" in client.buttons()
+    client.press("unedit:email")
+    assert client.state()["step"] == "summary" and client.state()["answers"]["email"] == email
+    assert f"E-mail: {email}" in client.text and "Nothing changed" in client.text
+    client.press("edit:time")  # the day and time, then typed "back"
+    assert "unedit:day" in client.buttons()
+    before = client.state()["answers"]["time"]
+    client.say("back")
+    assert client.state()["step"] == "summary" and client.state()["answers"]["time"] == before
+    client.press("edit:notes")  # skipped: leaving it skipped is a way back too
+    client.press("unedit:notes")
+    assert client.state()["step"] == "summary"
+
+
+def test_a_move_can_be_given_up_and_the_booking_keeps_its_time(client, store):
+    client.answer_until_summary("en")
+    client.press("book:confirm")
+    [booking] = store.bookings_of(client.user_id)
+    client.command("mybooking")
+    client.press(f"mybooking:move:{booking.ref}")
+    keep = f"mybooking:keep:{booking.ref}"
+    assert keep in client.buttons()
+    client.press(client.first_free("day:"))
+    assert keep in client.buttons()  # on the times too
+    client.press(keep)
+    assert client.state()["step"] == "done" and client.state()["rescheduling"] is None
+    assert "stays as it is" in client.text
+    [kept] = store.bookings_of(client.user_id)
+    assert kept.start == booking.start
+    client.command("mybooking")
+    client.press(f"mybooking:move:{booking.ref}")
+    client.say("назад")  # typed, in either language
+    assert client.state()["rescheduling"] is None
