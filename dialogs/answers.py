@@ -17,6 +17,7 @@ from dialogs.messages import (
 from dialogs.parsers import FREE_TEXT_MAX, Invalid
 from dialogs.questions import (
     BY_KEY,
+    QUESTIONS,
     Question,
     next_key,
 )
@@ -55,6 +56,28 @@ def keep_first_part(ctx: Context, state: State, text: str, out: Outcome) -> str:
     out.replies.append(Reply(ctx.t(state.lang, "answer.kept_part", ending=ending)))
     out.replies += [Reply(part) for part in split_message(rest)]
     return kept
+
+
+# Telegram cuts a message over 4,096 characters into several: the parts after the first arrive
+# at the next question. Text this long at a question with buttons is such a part.
+CONTINUATION_MIN = 200
+
+
+def continues_free_text(ctx: Context, state: State, text: str, out: Outcome) -> bool:
+    """Add a long text typed at a question with buttons to the client's own words just before
+    it, if there are any (their message went on); False if it is not that."""
+    keys = [question.key for question in QUESTIONS]
+    before = keys[-1] if state.step == "summary" else keys[keys.index(state.step) - 1]
+    question = BY_KEY[before]
+    if len(text) < CONTINUATION_MIN or not question.free_text or before not in state.answers:
+        return False
+    combined = f"{state.answers[before]}\n{text.strip()}"
+    if len(combined) > FREE_TEXT_MAX:
+        combined = keep_first_part(ctx, state, combined, out)
+    state.answers[before] = combined
+    label = ctx.t(state.lang, question.label)
+    out.replies.append(Reply(ctx.t(state.lang, "answer.added", label=label)))
+    return True
 
 
 def own_phone(ctx: Context, state: State, inp: Input, turn: Turn) -> str | None:

@@ -256,7 +256,8 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
         return state
     question = BY_KEY.get(state.step)
     if question is None:  # the summary
-        out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
+        if not answers.continues_free_text(ctx, state, text, out):
+            out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
         screens.ask(ctx, state, out)
         return state
     if question.optional and screens.match(text, [("skip", ctx.t(lang, "button.skip"))]):
@@ -273,7 +274,8 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
         picked = screens.match(text, screens.offered(ctx, state, question))
         if picked:
             return answer_choice(ctx, state, question, picked, turn)
-        out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
+        if not answers.continues_free_text(ctx, state, text, out):
+            out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
         screens.ask(ctx, state, out)
         return state
     value = answers.parse(ctx, state, question, text, out)

@@ -325,6 +325,9 @@ def test_the_demo_code_is_refused_unless_the_admin_accepts_it(store, texts):
     assert accepted.state()["step"] == "name" and accepted.state()["answers"]["org"] == DEMO_CODE
 
 
+UNTIL_REASON = ("acme", "Мария Иванова", "gender:woman", "34", "0888123456", "m@x.bg", "Sofia")
+
+
 def test_a_long_message_is_kept_whole_and_a_book_keeps_its_first_part(client, engine):
     client.begin(
         "bg", "acme", "Мария Иванова", "gender:woman", "34", "0888123456", "m@x.bg", "Sofia"
@@ -411,3 +414,17 @@ def test_a_move_can_be_given_up_and_the_booking_keeps_its_time(client, store):
     client.press(f"mybooking:move:{booking.ref}")
     client.say("назад")  # typed, in either language
     assert client.state()["rescheduling"] is None
+
+
+def test_the_rest_of_a_message_telegram_cut_in_two_joins_the_answer_it_belongs_to(client):
+    client.begin("bg", *UNTIL_REASON)
+    first = ("Откакто се разделихме, не мога да спя и мисля само за това. " * 70)[:4096]
+    rest = "И още нещо, което е важно за мен: страхувам се да остана сама. " * 20
+    client.say(first)  # the reason, as Telegram delivers a long message: 4,096 characters
+    assert client.state()["step"] == "way"
+    shown = client.say(rest)  # its second part, arriving at the question with buttons
+    assert client.state()["answers"]["reason"] == first.strip() + "\n" + rest.strip()
+    assert "добавих и това към отговора „Какво Ви води“" in shown.replies[0].text
+    assert client.state()["step"] == "way"  # the question is asked again, nothing else changed
+    client.say("видео?")  # a short text there is still just not one of the buttons
+    assert client.state()["answers"]["reason"].endswith(rest.strip())
