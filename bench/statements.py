@@ -38,7 +38,7 @@ async def measure(url: str, intakes: int) -> dict:
         event.listen(store.engine, "before_cursor_execute", count("statements"))
         event.listen(store.engine, "begin", count("transactions"))
         front = TelegramFront(engine, texts, STAFF_CHAT, flood=FloodGuard(0))
-        app = build_application(front, tg.token, tg.base_url, 0)
+        app = build_application(front, tg.token, tg.base_url)
         tg.watch(app)
         reader = Store(open_database(url), Schedule(), settings.cipher())
         stop = asyncio.Event()

@@ -5,7 +5,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.aiohttp_request import AiohttpRequest
 
@@ -23,17 +23,14 @@ class _Application(Application):
 
 
 def application_builder(
-    token: str, base_url: str | None, max_rate: float = 30, polls: AiohttpRequest | None = None
+    token: str, base_url: str | None, polls: AiohttpRequest | None = None
 ) -> ApplicationBuilder:
-    """The builder both runners start from: Telegram's limits kept by AIORateLimiter."""
-    # Outgoing messages keep to Telegram's limits (`max_rate`/s overall, 20/min per group). No
-    # retry inside the limiter: it would hold the update; the outbox retries later by itself.
-    limiter = AIORateLimiter(overall_max_rate=max_rate, max_retries=0)
+    """The builder both runners start from. Telegram's limits are kept by the sender, which
+    knows a reply from a message the bot starts itself (bot/pacing.py), not by PTB's limiter."""
     builder = (
         ApplicationBuilder()
         .application_class(_Application)
         .token(token)
-        .rate_limiter(limiter)
         .request(AiohttpRequest())
         .get_updates_request(polls or AiohttpRequest(connection_pool_size=1))
     )

@@ -127,6 +127,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         settings.staff_chat_id,
         timedelta(hours=settings.idle_reminder_hours),
         FloodGuard(settings.flood_limit_per_minute),
+        settings.telegram_max_rate,
     )
     purge = purger(store, settings)
     jobs = [
@@ -144,7 +145,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         front,
         settings.telegram_bot_token.get_secret_value(),
         settings.telegram_api_base_url,
-        settings.telegram_max_rate,
     )
     asyncio.run(until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
     return 0

@@ -16,6 +16,7 @@ from datetime import timedelta
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.pacing import Pacer
 from storage import Store
 from storage.outbox import RENEW_EVERY, Pending
 
@@ -47,9 +48,10 @@ class OutboxSender:
     with a backlog) is claimed from the outbox in rounds.
     """
 
-    def __init__(self, store: Store, staff_chat_id: int):
+    def __init__(self, store: Store, staff_chat_id: int, pacer: Pacer | None = None):
         self.store = store
         self.staff_chat_id = staff_chat_id
+        self.pacer = pacer or Pacer()
         self.bot: Bot | None = None
         self._wake = asyncio.Event()
         self._queues: dict[int, deque[Pending]] = {}  # per chat with a worker: what it sends
@@ -190,6 +192,9 @@ class OutboxSender:
                     queue.extend(self._hold(self.store.claim_outbox(chat=chat_id, limit=1)))
                     if queue:
                         self._more.add(chat_id)
+                    continue
+                if not await self.pacer.turn(chat_id, queue[0].kind, queue[0].priority):
+                    self._fresh.add(chat_id)  # a group at its limit: anything more urgent?
                     continue
                 message = queue.popleft()
                 quiet = message.kind in QUIET

@@ -14,12 +14,10 @@ from bot.telegram import ALLOWED_UPDATES, TelegramFront
 log = logging.getLogger(__name__)
 
 
-def build_application(
-    front: TelegramFront, token: str, base_url: str | None, max_rate: float = 30
-) -> Application:
+def build_application(front: TelegramFront, token: str, base_url: str | None) -> Application:
     """The python-telegram-bot Application for polling, wired to the front."""
     polls = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
-    app = application_builder(token, base_url, max_rate, polls).build()
+    app = application_builder(token, base_url, polls).build()
 
     async def confirm_only_what_is_stored() -> None:
         # The next getUpdates confirms the updates in hand to Telegram: ask for it only once

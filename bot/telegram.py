@@ -28,6 +28,7 @@ from bot.effects import (
 )
 from bot.flood import FloodGuard
 from bot.outbox import OutboxSender
+from bot.pacing import Pacer
 from dialogs.callbacks import unpack_action
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import LANGUAGES, Texts, _, pick_language
@@ -67,6 +68,7 @@ class TelegramFront:
         staff_chat_id: int,
         idle_for: timedelta = timedelta(hours=24),
         flood: FloodGuard | None = None,
+        max_rate: float = 30,
     ):
         self.engine = engine
         self.store = engine.store
@@ -75,7 +77,7 @@ class TelegramFront:
         self.staff_lang = engine.config.staff_lang
         self.idle_for = idle_for
         self.flood = flood or FloodGuard(limit=0)
-        self.sender = OutboxSender(self.store, staff_chat_id)
+        self.sender = OutboxSender(self.store, staff_chat_id, Pacer(max_rate))
         self.bot_username = ""
         # Webhook mode: Telegram delivers an update again until we answer 2xx, so an update that
         # cannot be stored now is refused. Polling: it is retried here until it is stored.

@@ -127,10 +127,10 @@ class _StoreGauges(Collector):
 
 
 def build_webhook_application(
-    front: TelegramFront, token: str, base_url: str | None, metrics: Metrics, max_rate: float = 30
+    front: TelegramFront, token: str, base_url: str | None, metrics: Metrics
 ) -> Application:
     """The Application for webhook mode: no Updater; the web route hands updates to the front."""
-    app = application_builder(token, base_url, max_rate).updater(None).build()
+    app = application_builder(token, base_url).updater(None).build()
     front.install(app)
     front.telegram_redelivers = True
     front.on_event = metrics.count_event
@@ -272,7 +272,6 @@ def run_webhook(
         settings.telegram_bot_token.get_secret_value(),
         settings.telegram_api_base_url,
         metrics,
-        settings.telegram_max_rate,
     )
     try:
         asyncio.run(

@@ -40,7 +40,9 @@ async def running_bot(tg: FakeTelegram, db_url: str, **extra: object):
         store.add_org(code="ACME", name="Acme Ltd")
     # Flood control is off unless a test asks for it: the tests type faster than people do.
     flood = FloodGuard(settings.flood_limit_per_minute if "flood_limit_per_minute" in extra else 0)
-    front = TelegramFront(engine, texts, STAFF_CHAT, flood=flood)
+    front = TelegramFront(
+        engine, texts, STAFF_CHAT, flood=flood, max_rate=settings.telegram_max_rate
+    )
     tg.front = front  # for tests that run a job by hand
     app = build_application(front, tg.token, tg.base_url)
     tg.watch(app)
