@@ -51,7 +51,7 @@ async def book_over_telegram(client) -> None:
     await client.click("Да")
     await client.send(ANSWERS["notes"])
     await client.click("book:confirm")
-    assert "Консултацията Ви е запазена" in client.last().text
+    assert "Часът е запазен за Вас" in client.last().text
 
 
 def plain_answers() -> list[str]:
@@ -165,7 +165,7 @@ async def test_deletedata_erases_everything_frees_the_slot_and_cleans_the_staff_
         assert store.client_bookings(8006)
         await desi.send("/deletedata")
         await desi.click("Да, изтрий всичко")
-        assert "Изтрихме данните Ви" in desi.last().text
+        assert "Изтрихме всичките Ви данни и отменихме" in desi.last().text
         assert store.client_bookings(8006) == [] and store.load_conversation(8006) is None
         assert booked.start in store.free_slots()  # the slot is free again at once
         kept = store.booking(booked.ref)
