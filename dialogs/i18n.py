@@ -46,7 +46,7 @@ class Texts:
 
     def __call__(self, lang: str, msgid: str, **params: object) -> str:
         text = self._catalogs[lang].gettext(msgid)
-        return _spelled(lang, text, params).format(**params) if params else text
+        return _fitted(lang, text, params).format(**params) if params else text
 
     # Dates and times, one method per context: each names what it is for.
 
@@ -183,17 +183,25 @@ class Texts:
 # the texts write "в {placeholder}" and the value decides. Only the text's own "в" changes,
 # never the client's words in a value.
 _IN_BEFORE = re.compile(r"(?<!\w)([вВ]) (?=\{(\w+)\})")
+# A value that ends in a full stop ("19:00 ч.", "2026 г.") ends the sentence too: "{when}."
+# keeps one stop.
+_STOP_AFTER = re.compile(r"\{(\w+)\}\.")
 
 
-def _spelled(lang: str, text: str, params: dict[str, object]) -> str:
-    if lang != "bg":
-        return text
+def _fitted(lang: str, text: str, params: dict[str, object]) -> str:
+    """The template made to fit its values before they go in."""
 
     def preposition(match: re.Match[str]) -> str:
         value = str(params.get(match[2], ""))
         return match[1] + ("ъв " if value[:1].casefold() in ("в", "ф") else " ")
 
-    return _IN_BEFORE.sub(preposition, text)
+    def stop(match: re.Match[str]) -> str:
+        ends = str(params.get(match[1], "")).endswith(".")
+        return match[0][:-1] if ends else match[0]
+
+    if lang == "bg":
+        text = _IN_BEFORE.sub(preposition, text)
+    return _STOP_AFTER.sub(stop, text)
 
 
 def _load_catalog(locales_dir: Path, lang: str) -> Translations:
