@@ -245,7 +245,8 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
         out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
         screens.ask(ctx, state, out)
         return state
-    if question.optional and screens.match(text, [("skip", ctx.t(lang, "button.skip"))]):
+    skips = [("skip", ctx.t(lang, "button.skip")), ("skip", ctx.t(lang, "typed.skip"))]
+    if question.optional and screens.match(text, skips):
         return skip(ctx, state, question, out)
     if screens.offers_back(ctx, state, question) and screens.match(
         text, [("back", ctx.t(lang, "button.back"))]

@@ -412,11 +412,11 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
         client = tg.user(7108, language_code="en")
         await up_to_the_day(client, way="chat", consult_lang="en")
         first_week = [d for d in client.last().button_data() if d.startswith("day:")]
-        await client.click("Later week ›")
+        await client.click("Next week ›")
         second_week = [d for d in client.last().button_data() if d.startswith("day:")]
         assert first_week and second_week and not set(first_week) & set(second_week)
         assert len(second_week) == 5  # Monday to Friday, a whole week
-        await client.click("‹ Earlier week")
+        await client.click("‹ Previous week")
         await client.click("‹ Back")
         await client.click("consult_lang:bg")  # John speaks no Bulgarian: nothing is free
         assert client.last().buttons() == ["🕒 Put me on the waiting list"]

@@ -81,7 +81,7 @@ def test_invalid_answers_explain_and_ask_again_keeping_earlier_answers(client):
         assert expected in client.text and client.state()["step"] == "age"
     client.say("34")
     client.say("12345")
-    assert "valid phone number" in client.text
+    assert "could not read that phone number" in client.text
     client.say("+359 888 123 456")
     client.say("maria@")
     assert "e-mail address" in client.text
@@ -222,7 +222,7 @@ def test_stale_and_forged_buttons_change_nothing(client):
 
 def test_skipped_optional_answers_show_as_skipped(client):
     client.answer_until_summary("en", experience="skip:experience")
-    assert "Earlier experience: (skipped)" in client.text
+    assert "Previous experience: (skipped)" in client.text
     assert "Anything else: (skipped)" in client.text
 
 

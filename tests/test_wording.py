@@ -194,3 +194,27 @@ def test_the_reminder_has_no_year_and_no_zone_id(engine, client, store):
 def test_the_day_buttons_stay_short(texts: Texts):
     assert texts.day(date(2026, 12, 8), "bg") == "вт, 8 дек"
     assert texts.day(date(2026, 12, 8), "en") == "Tue, 8 Dec"
+
+
+@pytest.mark.parametrize("typed", ["Пропускам", "пропусни"])
+def test_skip_can_be_typed_as_the_button_says_or_as_it_said_before(client, typed):
+    client.answer_until_summary("bg")
+    client.press("edit:notes")
+    client.say(typed)
+    assert client.state()["step"] == "summary"
+    assert "Друго: (пропуснато)" in client.text
+
+
+def test_bulgarian_buttons_speak_in_the_first_person(texts: Texts):
+    """One register: the client's own words on buttons, never the informal imperative."""
+    informal = re.compile(
+        r"(?<!\w)(Прочети|Пропусни|Отмени|Сподели|Изтрий|Запиши|Прекрати|Запази)\b"
+    )
+    labels = [
+        texts("bg", msgid)
+        for msgid in catalog("bg")
+        if msgid.startswith(("button.", "consent.", "cancel.", "erase.", "mybooking.", "waitlist."))
+        or msgid.endswith((".yes", ".no", ".keep", ".join"))
+    ]
+    assert [label for label in labels if informal.search(label)] == []
+    assert "Пропускам" in labels and "Прочитам цялото известие" in labels
