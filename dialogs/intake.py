@@ -15,6 +15,7 @@ from dialogs.messages import (
     State,
     Turn,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     BY_KEY,
     CONTACT,
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 
 # The yes/no questions whose yes ends the intake, and what is said then.
 ENDING = {"cancel": _("cancel.done"), "age": _("age.adults_only")}
+# How each way of consulting reaches the client: what the consultant does, nothing the bot
+# does not (the bot sends no links and carries no consultation).
+HOW = {
+    "video": _("book.how.video"),
+    "phone": _("book.how.phone"),
+    "chat": _("book.how.chat"),
+    "in_person": _("book.how.in_person"),
+}
 
 
 def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str | None) -> State:
@@ -40,7 +49,13 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
     contacts = protocol.contacts(lines)
     phone = state.answers.get("phone")
     if phone:
-        after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
+        after = ctx.t(
+            lang,
+            "crisis.will_call",
+            phone=phone,
+            hours=ctx.config.opening_hours,
+            zone=ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang),
+        )
     else:
         after = ctx.t(lang, "crisis.cannot_call", practice=ctx.config.practice_contact)
     turn.out.events.append(f"risk_seen:{risk}")
@@ -82,7 +97,8 @@ def begin(ctx: Context, state: State | None, turn: Turn, inp: Input | None) -> S
     upcoming = ctx.store.bookings_of(turn.user_id)
     if upcoming:
         first = upcoming[0]
-        text = ctx.t(lang, "done.already_booked", when=ctx.t.when(first.start, lang), ref=first.ref)
+        when = ctx.t.at(first.start, lang, zone_of_phone(first.answers.get("phone")))
+        text = ctx.t(lang, "done.already_booked", when=when, ref=first.ref)
         turn.out.replies.append(Reply(text))
     turn.out.replies.append(screens.language_question(ctx, lang, greeting=True))
     return State(lang=lang)
@@ -260,7 +276,8 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
             out.replies.append(Reply(ctx.t(lang, "error.use_buttons")))
         screens.ask(ctx, state, out)
         return state
-    if question.optional and screens.match(text, [("skip", ctx.t(lang, "button.skip"))]):
+    skips = [("skip", ctx.t(lang, "button.skip")), ("skip", ctx.t(lang, "typed.skip"))]
+    if question.optional and screens.match(text, skips):
         return skip(ctx, state, question, out)
     if screens.match(text, [("back", ctx.t(code, "button.back")) for code in LANGUAGES]):
         # "назад" or "back" typed, or the Back key of a reply keyboard, which arrives as text
@@ -331,9 +348,11 @@ def book(ctx: Context, state: State, turn: Turn) -> State:
     confirmation = ctx.t(
         lang,
         "book.confirmed",
-        when=ctx.t.when(booked.start, lang),
+        when=ctx.t.record(booked.start, lang, zone_of_phone(answers.get("phone"))),
+        minutes=ctx.store.schedule.session_minutes,
         ref=booked.ref,
         way=render.way_name(ctx, booking.way, lang),
+        how=ctx.t(lang, HOW.get(booking.way, HOW["video"]), phone=answers.get("phone", "")),
         contact=ctx.config.practice_contact,
     )
     out.replies.append(Reply(confirmation, document=render.calendar_file(ctx, booking)))

@@ -11,6 +11,7 @@ from dialogs.messages import (
     State,
     Turn,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.render import CLIENT_STATUS
 from storage import BookingStatus
 
@@ -24,11 +25,12 @@ def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
         turn.out.replies.append(Reply(ctx.t(lang, "mybooking.none")))
         return state
     for booking in upcoming:
+        own = zone_of_phone(booking.answers.get("phone"))
         text = ctx.t(
             lang,
             "mybooking.line",
             ref=booking.ref,
-            when=ctx.t.when(booking.start, lang),
+            when=ctx.t.record(booking.start, lang, own),
             way=render.way_name(ctx, booking.way, lang),
             status=ctx.t(lang, CLIENT_STATUS[booking.status]),
         )
@@ -69,9 +71,10 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
         turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
         return state
     if action == "cancel":
+        when = ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")))
         turn.out.replies.append(
             Reply(
-                ctx.t(lang, "mybooking.cancel_confirm", when=ctx.t.when(booking.start, lang)),
+                ctx.t(lang, "mybooking.cancel_confirm", when=when),
                 [
                     [
                         Button(

@@ -1,9 +1,11 @@
 """Answer parsers: plain `str -> value` functions that raise Invalid with a message id."""
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import timezone as phone_zones
 
 from dialogs.i18n import _
 
@@ -66,6 +68,16 @@ def parse_phone(text: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise Invalid(_("error.phone"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def zone_of_phone(phone: object) -> ZoneInfo | None:
+    """The time zone a stored number points to, if exactly one (a UK number: London; a US
+    one spans several, so None)."""
+    try:
+        zones = phone_zones.time_zones_for_number(phonenumbers.parse(str(phone or "")))
+        return ZoneInfo(zones[0]) if len(zones) == 1 else None
+    except (phonenumbers.NumberParseException, ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def parse_email(text: str) -> str:

@@ -180,7 +180,13 @@ def call_me_number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
     if found is not None:
         turn.out.staff.append(raised(ctx, found, state, _("staff.alert_call_me"), phone))
         turn.out.events.append("alert_call_me")
-    after = ctx.t(lang, "crisis.will_call", phone=phone, hours=ctx.config.opening_hours)
+    after = ctx.t(
+        lang,
+        "crisis.will_call",
+        phone=phone,
+        hours=ctx.config.opening_hours,
+        zone=ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang),
+    )
     turn.out.replies += [Reply(after), go_on_question(ctx, lang)]
     return state
 

@@ -14,6 +14,7 @@ from dialogs.messages import (
     StaffEdit,
     StaffNote,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     CONTACT,
     CRISIS_LABELS,
@@ -86,10 +87,9 @@ def reminder(ctx: Context, booking: BookingView) -> Reply:
         ctx.t(
             lang,
             "reminder.text",
-            when=ctx.t.when(booking.start, lang),
+            when=ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")), False),
             way=way_name(ctx, booking.way, lang),
             ref=booking.ref,
-            zone=ctx.store.schedule.tz.key,
         )
     )
 

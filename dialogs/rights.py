@@ -2,7 +2,7 @@
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from dialogs import answers, render, screens, staff_actions
 from dialogs.callbacks import pack, unpack
@@ -18,6 +18,7 @@ from dialogs.messages import (
     rows,
     split_message,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     BY_KEY,
     CORRECTABLE,
@@ -41,9 +42,18 @@ def command(ctx: Context, state: State | None, command: str, turn: Turn) -> Stat
         return state
     state = state or State(lang=lang, step="done")
     state.pending = "erase"
-    question = _("withdraw.confirm") if command == "withdraw" else _("erase.confirm")
+    upcoming = ctx.store.bookings_of(turn.user_id)
+    if upcoming:
+        question = (
+            _("withdraw.confirm_booked") if command == "withdraw" else _("erase.confirm_booked")
+        )
+        first = upcoming[0]
+        when = ctx.t.at(first.start, lang, zone_of_phone(first.answers.get("phone")))
+    else:
+        question = _("withdraw.confirm") if command == "withdraw" else _("erase.confirm")
+        when = ""
     turn.out.replies.append(
-        screens.yes_no(ctx, lang, question, "erase", _("erase.yes"), _("erase.no"))
+        screens.yes_no(ctx, lang, question, "erase", _("erase.yes"), _("erase.no"), when=when)
     )
     return state
 
@@ -97,13 +107,18 @@ def erase(ctx: Context, turn: Turn, lang: str) -> None:
     erased_alert = ctx.t(staff, "staff.alert_erased")
     for chat, message_id in ctx.store.forget_alert_posts(turn.user_id):
         turn.out.rewrites.append((chat, message_id, erased_alert))
+    done = _("erase.done")  # the client is told of a cancelled consultation only if there was one
     for booking in ctx.store.erase_client(turn.user_id):
         active = booking.status in STANDING
         cancelled = active and booking.start > ctx.store.clock()
         message = _("staff.erased_cancelled") if cancelled else _("staff.erased")
         text = ctx.t(staff, message, ref=booking.ref, when=ctx.t.when(booking.start, staff))
         turn.out.staff_edits.append(StaffEdit(booking.ref, text))
-    turn.out.replies.append(Reply(ctx.t(lang, "erase.done")))
+        if cancelled:
+            done = _("erase.done_cancelled")
+        elif done == "erase.done":
+            done = _("erase.done_booked")
+    turn.out.replies.append(Reply(ctx.t(lang, done)))
     log.info("a client's data was erased at their request")
 
 
@@ -151,10 +166,13 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
             for q in QUESTIONS
             if q.label and q.key in answers.answers
         ]
+    tz = ctx.store.schedule.tz
     if data["bookings"]:
         lines += ["", ctx.t(lang, "mydata.section_bookings")]
         for booking in data["bookings"]:
-            when = ctx.t.when(datetime.fromisoformat(booking["start"]), lang)
+            start = datetime.fromisoformat(booking["start"]).astimezone(tz)
+            own = zone_of_phone(booking["answers"].get("phone"))
+            when = ctx.t.record(start, lang, own)
             status_label = CLIENT_STATUS[booking["status"]]
             status = ctx.t(lang, status_label)
             lines.append(f"• {booking['reference']}: {when} ({status})")
@@ -163,17 +181,16 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         ctx.t(
             lang,
             "mydata.consent_line",
-            date=ctx.t.when(datetime.fromisoformat(c["given_at"]), lang),
+            date=ctx.t.stamp(stored_moment(c["given_at"], tz), lang),
             version=c["notice_version"],
         )
         for c in data["consents"]
     ] or [ctx.t(lang, "mydata.none")]
     lines += ["", ctx.t(lang, "mydata.section_reminders"), ctx.t(lang, "mydata.none")]
     if alerts:
-        tz = ctx.store.schedule.tz
         lines += ["", ctx.t(lang, "mydata.section_alerts")]
         lines += [
-            ctx.t(lang, "mydata.alert_line", date=ctx.t.when(a.raised_at.astimezone(tz), lang))
+            ctx.t(lang, "mydata.alert_line", date=ctx.t.stamp(a.raised_at.astimezone(tz), lang))
             for a in alerts
         ]
     lines += ["", ctx.t(lang, "mydata.section_access")]
@@ -182,7 +199,7 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
             lang,
             "mydata.access_line",
             who=a["staff_member"],
-            date=ctx.t.when(datetime.fromisoformat(a["at"]), lang),
+            date=ctx.t.stamp(stored_moment(a["at"], tz), lang),
         )
         for a in data["staff_accesses"]
     ] or [ctx.t(lang, "mydata.none")]
@@ -199,6 +216,12 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         Reply("\n".join(lines)[:4000], buttons),
         Reply(ctx.t(lang, "mydata.file_caption"), document=("my-data.json", document)),
     ]
+
+
+def stored_moment(text: str, zone: tzinfo) -> datetime:
+    """A stored time in the practice's zone; one stored without a zone is UTC."""
+    moment = datetime.fromisoformat(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
 
 
 def staff_details(ctx: Context, *, ref: str, staff_user_id: int) -> tuple[str, list[str]]:

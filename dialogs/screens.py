@@ -1,6 +1,6 @@
 """What the client sees of a question: its text, buttons, the summary, the day pages."""
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from dialogs.callbacks import pack
 from dialogs.i18n import LANGUAGES
@@ -12,6 +12,7 @@ from dialogs.messages import (
     State,
     rows,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     BY_KEY,
     QUESTIONS,
@@ -19,7 +20,7 @@ from dialogs.questions import (
     Question,
     previous_key,
 )
-from storage import Store
+from storage import HOLD_MINUTES, Store
 
 SUMMARY_SNIPPET = 300  # long free-text answers are shortened in the summary
 # Day and time are one question to the client: only the day is counted.
@@ -33,6 +34,15 @@ def wants(ctx: Context, state: State) -> tuple[str | None, str | None]:
         if booking:
             return booking.way, booking.consult_lang
     return state.answers.get("way"), state.answers.get("consult_lang")
+
+
+def own_zone(ctx: Context, state: State) -> tzinfo | None:
+    """The client's own zone, from the phone number of the intake or of the moved booking."""
+    phone = state.answers.get("phone")
+    if phone is None and state.rescheduling:
+        booking = ctx.store.booking(state.rescheduling)
+        phone = booking.answers.get("phone") if booking else None
+    return zone_of_phone(phone)
 
 
 def ask(ctx: Context, state: State, out: Outcome, progress: bool = True) -> None:
@@ -114,10 +124,13 @@ def question_reply(ctx: Context, state: State, question: Question, progress: boo
     options = offered(ctx, state, question)
     params: dict[str, object] = {}
     if question.key == "time" and "day" in state.answers and not state.offer:
-        params["day"] = ctx.t.long_day(date.fromisoformat(state.answers["day"]), lang)
+        params["day"] = ctx.t.on_day(date.fromisoformat(state.answers["day"]), lang)
     text = ctx.t(lang, question.prompt, **params)
     if question.key == "time" and state.offer:
         text = ctx.t(lang, "ask.time_offer")
+    if question.options == "times" and options:
+        first = parse_slot(options[0][0], ctx.store)
+        text += "\n" + ctx.t.times_note(first, lang, own_zone(ctx, state))
     if question.options in ("days", "times") and not options:
         nothing = ctx.t(lang, "book.nothing_free", contact=ctx.config.practice_contact)
         if state.rescheduling:
@@ -227,7 +240,7 @@ def summary(ctx: Context, state: State) -> Reply:
             continue
         lines.append(f"{ctx.t(lang, question.label)}: {shown(ctx, state, question)}")
         edits.append(Button(pack("edit", question.key), "✏️ " + ctx.t(lang, question.label)))
-    lines += ["", ctx.t(lang, "summary.hint")]
+    lines += ["", ctx.t(lang, "summary.hint", minutes=HOLD_MINUTES)]
     buttons = rows(edits, 2)
     buttons.append([Button(pack("book", "confirm"), ctx.t(lang, "button.confirm"))])
     return Reply("\n".join(lines), buttons)
@@ -242,7 +255,7 @@ def shown(
     if value is None:
         return ctx.t(lang, "summary.skipped")
     if question.key == "time":
-        return ctx.t.when(parse_slot(value, ctx.store), lang)
+        return ctx.t.record(parse_slot(value, ctx.store), lang, own_zone(ctx, state))
     labels = dict(offered(ctx, state, question)) if not question.parse else {}
     if value in labels:
         return labels[value]

@@ -10,6 +10,7 @@ from dialogs.messages import (
     Outcome,
     Reply,
 )
+from dialogs.parsers import zone_of_phone
 from dialogs.render import STATUS_LINES
 from storage import BookingStatus
 
@@ -49,7 +50,7 @@ def staff_action(
     log.info("booking %s %s by staff", ref, booking.status)
     out.staff_edits += render.staff_edit(ctx, booking)
     lang = booking.client_lang
-    when = ctx.t.when(booking.start, lang)
+    when = ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")))
     if booking.status == BookingStatus.CONFIRMED:
         message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
     else:

@@ -119,7 +119,7 @@ async def test_decline_offers_another_time_and_the_move_waits_for_staff_again(tg
         await vera.click("📅 Choose another time")
         await vera.click(vera.last().button_data()[1])  # another day
         await vera.click(vera.last().button_data()[0])
-        assert "is moved to" in vera.last().text and vera.last().filename.endswith(".ics")
+        assert "now takes place" in vera.last().text and vera.last().filename.endswith(".ics")
         [after] = store.bookings_of(7103)
         assert after.ref == before.ref and after.start != before.start
         assert after.status == "pending" and "Чака потвърждение" in notice.text
@@ -152,7 +152,7 @@ async def test_confirmation_carries_an_ics_in_the_practice_time_zone(tg, db_url)
     async with running_bot(tg, db_url) as store:
         vera = await book(tg, 7105)
         confirmation = vera.last()
-        assert confirmation.method == "sendDocument" and "is booked" in confirmation.text
+        assert confirmation.method == "sendDocument" and "is held for you" in confirmation.text
         [booking] = store.bookings_of(7105)
         event = Calendar.from_ical(confirmation.document).walk("VEVENT")[0]
         start = event.decoded("dtstart")
@@ -208,7 +208,8 @@ def test_reminders_are_sent_once_and_never_for_cancelled_or_moved_bookings(engin
     assert due.ref == keep.ref
     assert store.take_due_reminders() == []  # marked sent: no second process sends it too
     reply = engine.reminder(due)
-    assert "reminder" in reply.text and "Europe/Sofia" in reply.text
+    assert "reminder" in reply.text and "Sofia time" in reply.text
+    assert "Europe/Sofia" not in reply.text
     an_hour_before = keep.start - timedelta(hours=1)
     store.clock = lambda: an_hour_before
     assert [b.ref for b in store.take_due_reminders()] == [keep.ref]
@@ -411,11 +412,11 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
         client = tg.user(7108, language_code="en")
         await up_to_the_day(client, way="chat", consult_lang="en")
         first_week = [d for d in client.last().button_data() if d.startswith("day:")]
-        await client.click("Later week ›")
+        await client.click("Next week ›")
         second_week = [d for d in client.last().button_data() if d.startswith("day:")]
         assert first_week and second_week and not set(first_week) & set(second_week)
         assert len(second_week) == 5  # Monday to Friday, a whole week
-        await client.click("‹ Earlier week")
+        await client.click("‹ Previous week")
         await client.click("‹ Back")
         await client.click("consult_lang:bg")  # John speaks no Bulgarian: nothing is free
         assert client.last().buttons() == ["🕒 Put me on the waiting list"]

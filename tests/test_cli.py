@@ -185,7 +185,7 @@ def test_terminal_chat_books_a_consultation_in_english(tmp_path):
     assert "couldn't find an active organization" in out
     assert "both your first and your last name" in out
     assert "E-mail: new@example.com" in out
-    assert "Your consultation is booked" in out
+    assert "The time is held for you" in out
     staff = out.split("--- the staff group would receive ---")[1]
     assert "Maria Ivanova" in staff and "+359888123456" in staff
     assert "Anxiety" not in staff and "Evenings" not in staff

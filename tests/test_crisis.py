@@ -208,7 +208,7 @@ def test_with_a_phone_number_the_client_is_told_the_team_will_call_and_when(stor
     client.say("I have been saving my sleeping pills for weeks")
     replies = [r.text for r in client.last.replies]
     assert "will call you on +359888123456" in replies[1]
-    assert "mon-fri 09:00-17:00" in replies[1]
+    assert "(mon-fri 09:00-17:00 Sofia time)" in replies[1]
     assert replies[2] == "Are you safe right now?"
 
 

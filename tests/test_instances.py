@@ -108,7 +108,7 @@ async def test_two_instances_alternating_one_clients_updates_lose_nothing_and_do
                 await ana.send(value, min_messages=1)
             else:
                 await ana.click(value, min_messages=1)
-        assert "is booked" in ana.last().text
+        assert "is held for you" in ana.last().text
         # The confirmation update delivered once more, to the other instance: no second effect.
         before = len(ana.messages)
         tg.redeliver(tg._last_pushed)
@@ -130,7 +130,7 @@ async def test_two_instances_alternating_one_clients_updates_lose_nothing_and_do
             "How old are you?",
             "e-mail address",
             "Which day suits you",
-            "is booked",
+            "is held for you",
         ):
             assert texts.count(once) == 1, once  # every step answered once: nothing doubled
         assert set(booking.answers) >= {

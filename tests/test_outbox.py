@@ -35,7 +35,7 @@ async def test_retry_after_is_honoured_and_the_staff_message_arrives_once(tg, db
         vera = await book_after(
             tg, 7201, lambda: tg.fail_next("sendMessage", 429, "Too Many Requests", retry_after=1)
         )
-        assert "is booked" in vera.last().text  # the client is answered at once
+        assert "is held for you" in vera.last().text  # the client is answered at once
         assert tg.messages_for(STAFF_CHAT) == []  # Telegram said: wait a second
         assert store.counts()["outbox_backlog"] == 1
         await wait_for(lambda: tg.messages_for(STAFF_CHAT))

@@ -51,7 +51,7 @@ async def book_over_telegram(client) -> None:
     await client.click("Да")
     await client.send(ANSWERS["notes"])
     await client.click("book:confirm")
-    assert "Консултацията Ви е запазена" in client.last().text
+    assert "Часът е запазен за Вас" in client.last().text
 
 
 def plain_answers() -> list[str]:
@@ -70,7 +70,7 @@ async def test_mydata_shows_everything_and_sends_it_as_json(tg, db_url):
         assert "Тревожност" in summary.text  # their own words, shown only to them
         assert "версия на известието" in summary.text and "365 дни" in summary.text
         assert (
-            "✏️ Телефон" in summary.buttons() and "🗑 Изтрий всичките ми данни" in summary.buttons()
+            "✏️ Телефон" in summary.buttons() and "🗑 Изтривам всичките си данни" in summary.buttons()
         )
         document = next(m for m in replies if m.method == "sendDocument")
         assert document.filename == "my-data.json"
@@ -105,7 +105,7 @@ async def test_correction_uses_the_intake_checks_and_updates_the_staff_message(t
         await desi.click("✏️ Телефон")
         assert "телефонен номер" in desi.last().text
         await desi.send("12")
-        assert "не прилича на валиден телефонен номер" in desi.messages[-2].text
+        assert "Не успях да разпозная този телефонен номер" in desi.messages[-2].text
         await desi.send("+359 88 111 2222")
         assert "Отсега нататък екипът ни ще вижда поправените данни" in desi.last().text
         [staff] = tg.messages_for(STAFF_CHAT)
@@ -161,11 +161,11 @@ async def test_deletedata_erases_everything_frees_the_slot_and_cleans_the_staff_
         [booked] = store.bookings_of(8006)
         assert booked.start not in store.free_slots()
         await desi.send("/deletedata")
-        await desi.click("Не, запази данните ми")
+        await desi.click("Не, оставям данните си")
         assert store.client_bookings(8006)
         await desi.send("/deletedata")
-        await desi.click("Да, изтрий всичко")
-        assert "Изтрихме данните Ви" in desi.last().text
+        await desi.click("Да, изтривам всичко")
+        assert "Изтрихме всичките Ви данни и отменихме" in desi.last().text
         assert store.client_bookings(8006) == [] and store.load_conversation(8006) is None
         assert booked.start in store.free_slots()  # the slot is free again at once
         kept = store.booking(booked.ref)

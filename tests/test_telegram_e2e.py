@@ -53,9 +53,9 @@ async def test_full_english_intake_with_language_switch_invalid_answers_and_an_e
         await ana.click("✏️ E-mail")
         await ana.send("ana.g@example.com")
         assert "E-mail: ana.g@example.com" in ana.last().text
-        await ana.click("✅ Confirm the booking")
+        await ana.click("✅ Confirm")
         confirmation = ana.last().text
-        assert "Your consultation is booked" in confirmation
+        assert "The time is held for you" in confirmation
         [booking] = store.bookings_of(5001)
         assert booking.ref in confirmation
         [staff] = tg.messages_for(STAFF_CHAT)
@@ -151,7 +151,7 @@ async def test_two_clients_picking_the_same_time_at_once(tg, db_url):
             await who.click("Skip")
             await who.click("Skip")
             await who.click("book:confirm")
-            assert "Your consultation is booked" in who.last().text
+            assert "The time is held for you" in who.last().text
         starts = [store.bookings_of(who.id)[0].start for who in clients]
         assert starts[0] != starts[1]
         assert len(tg.messages_for(STAFF_CHAT)) == 2
@@ -214,7 +214,7 @@ async def test_bot_process_stopped_mid_intake_resumes_where_the_client_was(tg, t
     await mila.send("Предпочитам следобед.", min_messages=1)
     assert "Име и фамилия: Мила Петрова" in mila.last().text
     await mila.click("book:confirm", min_messages=1)
-    assert "Консултацията Ви е запазена" in mila.last().text
+    assert "Часът е запазен за Вас" in mila.last().text
     await tg.wait_sent(len(tg.sent))
     [staff] = tg.messages_for(STAFF_CHAT)
     assert "Мила Петрова" in staff.text and "Предпочитам" not in staff.text

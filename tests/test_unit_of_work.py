@@ -91,7 +91,7 @@ async def test_a_staff_group_that_refuses_for_a_while_then_gets_every_alert_and_
         ana.push_text(RISKY)
         ivo = tg.user(8402, first_name="Ivo", language_code="en")
         await walk_intake(tg, store, ivo, own=True)  # the client's side never waits for it
-        assert "is booked" in ivo.last().text
+        assert "is held for you" in ivo.last().text
         assert tg.messages_for(STAFF_CHAT) == []  # nothing got through yet
         assert store.outbox_backlog(STAFF_CHAT) == 2  # the alert and the notice wait
         await asyncio.sleep(2)  # refused again meanwhile: still kept
