@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         return fail(f"setting {name}: {first['msg'].removeprefix('Value error, ')}")
-    configure_logging(settings.log_level)
+    quiet = args.action is _chat and "log_level" not in settings.model_fields_set
+    configure_logging("WARNING" if quiet else settings.log_level)  # a chat is a conversation
     try:
         return args.action(args, settings) or 0
     except Exception as error:  # one line for the admin, never a traceback

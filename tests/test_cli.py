@@ -222,7 +222,7 @@ def test_the_bot_reads_texts_beside_its_database_and_says_which(tmp_path):
     own = tmp_path / "texts" / "en"
     own.mkdir(parents=True)
     (own / "privacy.txt").write_text("Our own notice.\n")
-    result = run(["chat", "--lang", "en"], tmp_path, stdin="/privacy\n")
+    result = run(["chat", "--lang", "en"], tmp_path, stdin="/privacy\n", LOG_LEVEL="INFO")
     assert result.returncode == 0, result.stderr
     assert "Our own notice." in result.stdout
     assert f"texts: using {own / 'privacy.txt'} instead of the bundled version" in result.stderr
