@@ -92,8 +92,9 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
-        except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+        except aiohttp.ClientError as error:  # its text may quote the URL, token included
+            detail = str(error).replace(url, "<Bot API URL>")
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {detail}") from None
 
 
 def _body(request_data: RequestData | None) -> aiohttp.FormData | dict | None:

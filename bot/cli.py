@@ -16,6 +16,7 @@ from bot.application import until_signalled
 from bot.config import Settings
 from bot.errors import explain, fail
 from bot.flood import FloodGuard
+from bot.redact import RedactingFilter, keep_secret
 from bot.wiring import build_engine, purger
 from dialogs.i18n import LANGUAGES, pick_language
 from dialogs.messages import DEMO_CODE
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         return fail(f"setting {name}: {first['msg'].removeprefix('Value error, ')}")
+    if settings.telegram_bot_token:
+        keep_secret(settings.telegram_bot_token.get_secret_value())
     quiet = args.action is _chat and "log_level" not in settings.model_fields_set
     configure_logging("WARNING" if quiet else settings.log_level)  # a chat is a conversation
     try:
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 def configure_logging(level: str) -> None:
     """Log our own records at `level`; keep other libraries' records free of personal data."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
     # httpx and httpcore log request URLs, which carry the bot token; python-telegram-bot logs
     # whole updates (the clients' messages) at DEBUG. Neither goes below these levels.
     logging.getLogger("httpx").setLevel(logging.WARNING)

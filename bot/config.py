@@ -22,7 +22,8 @@ from storage import Schedule, parse_weekly_hours
 from storage.crypto import Cipher, DataKeyError, load_cipher
 
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram's setWebhook accepts
+# What Telegram's setWebhook accepts, from 16 characters up: a short one can be guessed.
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 _PLACEHOLDERS = {"changeme", "changethis", "secret", "password", "yoursecret", "webhooksecret"}
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _WEBHOOK_PATH = re.compile(r"^/[A-Za-z0-9/_.~-]*$")
@@ -119,7 +120,10 @@ class Settings(BaseSettings):
         if secret is not None:
             value = secret.get_secret_value()
             if not _WEBHOOK_SECRET.match(value):
-                raise ValueError("expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+                raise ValueError(
+                    "expected 16 to 256 characters of A-Z, a-z, 0-9, _ and -; make one with "
+                    'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+                )
             if value.lower().replace("_", "").replace("-", "") in _PLACEHOLDERS:
                 raise ValueError("replace the placeholder with a random secret")
         return secret

@@ -3,6 +3,8 @@
 import logging
 import sys
 
+from bot.redact import redact
+
 log = logging.getLogger("intake_bot")
 
 
@@ -37,7 +39,7 @@ def explain(error: Exception) -> int:
 
 
 def fail(message: str, code: int = 2) -> int:
-    print(f"intake-bot: {message}", file=sys.stderr)
+    print(f"intake-bot: {redact(message)}", file=sys.stderr)
     return code
 
 

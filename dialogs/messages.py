@@ -1,6 +1,7 @@
 """What goes into and out of the engine, and the conversation state it saves."""
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,6 +18,15 @@ class Input:
     kind: Literal["text", "choice", "contact", "command", "other"]
     value: str = ""
     contact_user_id: int | None = None
+
+    def __post_init__(self) -> None:
+        # Control characters mean nothing to a reader, and PostgreSQL refuses a NUL in text:
+        # they never reach an answer. Line breaks and tabs are kept.
+        if _CONTROL.search(self.value):
+            object.__setattr__(self, "value", _CONTROL.sub("", self.value))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -228,3 +231,41 @@ def test_the_bot_reads_texts_beside_its_database_and_says_which(tmp_path):
     assert f"texts: using {own / 'privacy.txt'} instead of the bundled version" in result.stderr
     missing = run(["org", "list"], tmp_path, TEXTS_DIR=str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "setting TEXTS_DIR: no folder" in missing.stderr
+
+
+class _Misbehaving(BaseHTTPRequestHandler):
+    """A Bot API that redirects in a loop (/loop/...) or never answers (/slow/...)."""
+
+    def do_POST(self) -> None:
+        if self.path.startswith("/loop"):
+            self.send_response(302)
+            self.send_header("Location", self.path + "x")
+            self.end_headers()
+        else:
+            time.sleep(20)
+
+    do_GET = do_POST
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.mark.parametrize("way", ["loop", "slow"])
+def test_the_token_is_never_printed_when_telegram_misbehaves(tmp_path, way):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = "123456:SECRETsecretSECRETsecret_-x"
+    try:
+        result = run(
+            ["run"],
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=token,
+            STAFF_CHAT_ID="-100",
+            TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{server.server_port}/{way}/bot",
+            LOG_LEVEL="DEBUG",  # every library's record, tracebacks too
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "cannot reach Telegram" in result.stderr
+    assert "SECRETsecret" not in result.stderr + result.stdout

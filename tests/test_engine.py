@@ -428,3 +428,17 @@ def test_the_rest_of_a_message_telegram_cut_in_two_joins_the_answer_it_belongs_t
     assert client.state()["step"] == "way"  # the question is asked again, nothing else changed
     client.say("видео?")  # a short text there is still just not one of the buttons
     assert client.state()["answers"]["reason"].endswith(rest.strip())
+
+
+def test_control_characters_never_reach_an_answer(client):
+    # A NUL in text is refused by PostgreSQL: it crashed the update there (the PG half runs this).
+    client.begin("en", "acme", "Maria\x00 Iva\x07nova")
+    assert client.state()["answers"]["name"] == "Maria Ivanova"
+    client.say("Woman\x1b")
+    client.say("34")
+    client.say("0888\x00123456")
+    assert client.state()["answers"]["phone"] == "+359888123456"
+    client.say("m@x.bg")
+    client.say("Sofia")
+    client.say("I can't\x00 sleep at night")  # free text: stored as written, minus the NUL
+    assert client.state()["answers"]["reason"] == "I can't sleep at night"

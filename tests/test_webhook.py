@@ -308,6 +308,8 @@ async def test_intake_bot_run_webhook_finishes_accepted_updates_on_sigterm_and_e
         ({"WEBHOOK_SECRET": "CHANGE_ME"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_SECRET": "has spaces in it"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_SECRET": "x" * 257}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_SECRET": "x"}, "WEBHOOK_SECRET"),  # guessable
+        ({"WEBHOOK_SECRET": "Short_Secret-15"}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_SECRET": ""}, "WEBHOOK_SECRET"),
         ({"WEBHOOK_LISTEN": "my laptop"}, "WEBHOOK_LISTEN"),
         ({"WEBHOOK_PORT": "0"}, "WEBHOOK_PORT"),
