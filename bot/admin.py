@@ -1,9 +1,7 @@
 """`intake-bot org|staff|db|purge|rotate-key|generate-key`: the admin's commands."""
 
 import argparse
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -13,7 +11,7 @@ from bot.errors import fail
 from bot.wiring import open_store, purger
 from dialogs.questions import WAY_LABELS
 from storage import open_database
-from storage.crypto import Cipher, generate_key
+from storage.crypto import Cipher, generate_key, write_key_file
 from storage.migrate import current_revision
 
 
@@ -252,16 +250,8 @@ def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
     old = key_file.read_text().split()
     new = generate_key()
     # The file holds both keys while re-encrypting, so a crash midway loses nothing.
-    _write_key_file(key_file, [new, *old])
+    write_key_file(key_file, [new, *old])
     count = store.rotate_key(Cipher.from_text(",".join([new, *old])))
-    _write_key_file(key_file, [new])
+    write_key_file(key_file, [new])
     print(f"re-encrypted {count} records; {key_file} now holds only the new key")
     return 0
-
-
-def _write_key_file(path: Path, keys: list[str]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write("\n".join(keys) + "\n")
-    os.replace(temporary, path)

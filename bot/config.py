@@ -286,6 +286,6 @@ class Settings(BaseSettings):
             return Path(database).parent / "texts"
         return Path("texts")
 
-    def cipher(self) -> Cipher:
+    def cipher(self, may_create: bool = True) -> Cipher:
         key = self.intake_data_key.get_secret_value() if self.intake_data_key else None
-        return load_cipher(key, self.data_key_file)
+        return load_cipher(key, self.data_key_file, may_create=may_create)

@@ -7,17 +7,18 @@ from dialogs.crisis import CrisisScreen
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Store, open_database
+from storage.store import sealed_samples
 
 log = logging.getLogger("intake_bot")
 
 
 def open_store(settings: Settings) -> Store:
-    return Store(
-        open_database(settings.database_url),
-        settings.schedule(),
-        settings.cipher(),
-        reminder_hours=settings.reminder_hours,
-    )
+    """The store, once its key is known to open what it holds (DataKeyError if not)."""
+    engine = open_database(settings.database_url)
+    cipher = settings.cipher(may_create=not sealed_samples(engine))
+    store = Store(engine, settings.schedule(), cipher, reminder_hours=settings.reminder_hours)
+    store.check_key()
+    return store
 
 
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:

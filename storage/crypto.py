@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 log = logging.getLogger(__name__)
@@ -64,26 +65,75 @@ class Cipher:
         for key in self.keys:
             if _key_id(key) == key_id:
                 raw = base64.urlsafe_b64decode(body.encode())
-                return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode()
+                try:
+                    return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode()
+                except InvalidTag:
+                    raise DataKeyError(f"key {key_id} does not open this value") from None
         raise DataKeyError(f"no key with id {key_id} to open stored data")
 
     def is_current(self, token: str) -> bool:
         return token.split(":", 2)[1] == _key_id(self.keys[0])
 
 
-def load_cipher(env_keys: str | None, key_file: Path) -> Cipher:
-    """The ring from INTAKE_DATA_KEY, else from the key file, created (mode 0600) if missing."""
+def load_cipher(env_keys: str | None, key_file: Path, *, may_create: bool = True) -> Cipher:
+    """The ring from INTAKE_DATA_KEY, else from the key file, made (mode 0600) if missing.
+
+    `may_create` is False when the database already holds sealed data: a new key would open
+    none of it, so a missing file is an error, not a fresh start."""
     if env_keys:
         return Cipher.from_text(env_keys)
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(generate_key() + "\n")
-        log.warning(
-            "created a new data key at %s: back it up, data cannot be read without it",
-            key_file.resolve(),
-        )
-    else:
-        log.debug("data key from %s", key_file.resolve())
+        if not may_create:
+            raise DataKeyError(
+                f"the key file {key_file.resolve()} is missing, and the database holds data "
+                "sealed with a key: restore the file from your backup (or set INTAKE_DATA_KEY)"
+            )
+        if _create_key_file(key_file):
+            log.warning(
+                "created a new data key at %s: back it up, data cannot be read without it",
+                key_file.resolve(),
+            )
+    log.debug("data key from %s", key_file.resolve())
     return Cipher.from_text(",".join(key_file.read_text().split()))
+
+
+def _create_key_file(path: Path) -> bool:
+    """Make the key file whole or not at all, even with many processes starting at once:
+    each writes its own temporary file, and linking it to the name succeeds for one only.
+    False if another process made it first (its key is the one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    _write_synced(temporary, generate_key() + "\n", exclusive=True)
+    try:
+        os.link(temporary, path)
+        made = True
+    except FileExistsError:
+        made = False
+    finally:
+        temporary.unlink()
+    _sync_folder(path.parent)
+    return made
+
+
+def write_key_file(path: Path, keys: list[str]) -> None:
+    """Replace the key file in one step (rotation): a crash leaves the old or the new one."""
+    temporary = path.with_name(path.name + ".tmp")
+    _write_synced(temporary, "\n".join(keys) + "\n", exclusive=False)
+    os.replace(temporary, path)
+    _sync_folder(path.parent)
+
+
+def _write_synced(path: Path, text: str, *, exclusive: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    with os.fdopen(os.open(path, flags, 0o600), "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

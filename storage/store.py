@@ -24,6 +24,7 @@ from storage.models import (
     Booking,
     Conversation,
     Organization,
+    OutboxMessage,
     ProcessedUpdate,
 )
 from storage.outbox import OutboxMixin
@@ -41,6 +42,21 @@ _VERSIONS = "conversation_versions"
 # What a client can type without doubt on a phone: letters (Latin or Cyrillic) and digits.
 ORG_CODE = re.compile(r"(?=.{3,32}$)[^\W_]+(-[^\W_]+)*")
 ORG_NAME_MAX = 100
+
+
+def sealed_samples(engine: Engine) -> list[str]:
+    """One sealed value of each table that has them, newest first; [] for an empty store."""
+    columns = [
+        (Conversation.state, Conversation.updated_at),
+        (Booking.answers, Booking.id),
+        (OutboxMessage.payload, OutboxMessage.id),
+    ]
+    with Session(engine) as session:
+        found = [
+            session.exec(select(column).where(column != "").order_by(order.desc())).first()
+            for column, order in columns
+        ]
+    return [value for value in found if value]
 
 
 def normalize_code(code: str) -> str:
@@ -146,6 +162,12 @@ class Store(
 
     def _open(self, token: str) -> dict:
         return json.loads(self.cipher.decrypt(token)) if token else {}
+
+    def check_key(self) -> None:
+        """Raise DataKeyError unless the key opens the stored data (a wrong key, or the key
+        file of another install, is caught at start, not at a client's first message)."""
+        for token in sealed_samples(self.engine):
+            self.cipher.decrypt(token)
 
     # Organizations
 

@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from storage.crypto import generate_key
+
 CLI = [sys.executable, "-m", "bot.cli"]
 LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
 
@@ -269,3 +271,43 @@ def test_the_token_is_never_printed_when_telegram_misbehaves(tmp_path, way):
     assert result.returncode == 1, result.stderr[-2000:]
     assert "cannot reach Telegram" in result.stderr
     assert "SECRETsecret" not in result.stderr + result.stdout
+
+
+def test_a_missing_or_wrong_key_is_one_line_and_exit_2(tmp_path):
+    chat = run(["chat", "--lang", "en"], tmp_path, stdin="2\n1\nACME\n", DATABASE_URL=None)
+    assert chat.returncode == 0 and (tmp_path / "demo.key").exists()
+    demo = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "DATA_KEY_FILE": "demo.key"}
+    (tmp_path / "demo.key").rename(tmp_path / "kept.key")
+    missing = run(["org", "list"], tmp_path, **demo)
+    assert missing.returncode == 2
+    [line] = missing.stderr.strip().splitlines()
+    assert "demo.key is missing, and the database holds data" in line
+    assert not (tmp_path / "demo.key").exists()  # no new key made over the old data
+    wrong = run(["org", "list"], tmp_path, **demo, INTAKE_DATA_KEY=generate_key())
+    assert wrong.returncode == 2
+    [line] = wrong.stderr.strip().splitlines()
+    assert line.startswith("intake-bot: data key: no key with id ")
+    (tmp_path / "kept.key").rename(tmp_path / "demo.key")
+    assert run(["org", "list"], tmp_path, **demo).returncode == 0
+
+
+def test_many_processes_starting_at_once_share_one_new_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_DATA_KEY", "DATABASE_URL")}
+    at = time.time() + 3  # all imported by then; they look for the key file at the same moment
+    start = (
+        "import sys, time; from pathlib import Path; from storage.crypto import load_cipher; "
+        "time.sleep(max(0, float(sys.argv[1]) - time.time())); "
+        "print(load_cipher(None, Path('intake.key')).keys[0].hex())"
+    )
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", start, str(at)],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(40)
+    ]  # fmt: skip
+    results = [(p.wait(60), *p.communicate()) for p in starts]
+    assert all(code == 0 for code, _out, _err in results), [e for c, _o, e in results if c][:1]
+    assert len({out for _code, out, _err in results}) == 1  # every process has the same key
+    assert sum("created a new data key" in err for _code, _out, err in results) == 1
+    assert list(tmp_path.iterdir()) == [tmp_path / "intake.key"]  # no temporary files left
