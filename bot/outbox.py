@@ -321,9 +321,10 @@ class OutboxSender:
 
     def _after_send(self, message: Pending, message_id: int | None) -> None:
         """What a sent message leaves behind in the database."""
-        access = message.payload.get("then_record_access")
-        if access:  # staff saw a client's details: /mydata says so
-            log.info("staff opened the details of booking %s", access["booking_ref"])
+        accesses = message.payload.get("then_record_access") or []
+        for access in [accesses] if isinstance(accesses, dict) else accesses:  # older rows: one
+            # staff saw a client's details, or their booking in /agenda: /mydata says so
+            log.info("staff saw booking %s (%s)", access["booking_ref"], access["what"])
             self.store.log_staff_access(**access)
         if message.ref and message.kind == "send":  # a booking's staff notice: to edit later
             self.store.set_staff_message(

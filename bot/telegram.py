@@ -259,7 +259,7 @@ class TelegramFront:
         # Telegram refuses the first message and the tap is answered with how to open it. The
         # access is recorded (for the client's /mydata) only once the details were delivered.
         calls = [Call(tapper, "send", {"text": part, "reply_markup": None}) for part in details]
-        calls[-1].payload["then_record_access"] = access
+        calls[-1].payload["then_record_access"] = [access] if access else []
         unopened = answer_call(
             tapper, query.id, self.t(self.staff_lang, "staff.open_private_chat"), True
         )
@@ -275,11 +275,16 @@ class TelegramFront:
         words = message.text.split()
         command = words[0][1:].split("@")[0].lower()
         if command == "agenda" and chat.id == self.staff_chat_id:
-            agenda = self.engine.agenda(words[1] if len(words) > 1 else "")
-            return [
+            user = update.effective_user
+            agenda, accesses = self.engine.agenda(
+                words[1] if len(words) > 1 else "", staff_user_id=user.id, staff_name=user.full_name
+            )
+            calls = [
                 Call(chat.id, "send", {"text": part, "reply_markup": None})
                 for part in split_message(agenda)
             ]
+            calls[-1].payload["then_record_access"] = accesses  # once it was delivered
+            return calls
         text = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
         reply = {"text": self.t(lang, text, bot=self.bot_username), "reply_markup": None}
         return [Call(chat.id, "send", reply)]

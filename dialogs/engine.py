@@ -118,8 +118,8 @@ class IntakeEngine:
     def escalations(self) -> list:
         return protocol.escalations(self.ctx)
 
-    def agenda(self, argument: str) -> str:
-        return render.agenda(self.ctx, argument)
+    def agenda(self, argument: str, *, staff_user_id: int, staff_name: str):
+        return rights.agenda(self.ctx, argument, staff_user_id=staff_user_id, staff_name=staff_name)
 
     def reminder(self, booking: BookingView) -> Reply:
         return render.reminder(self.ctx, booking)

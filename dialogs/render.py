@@ -126,20 +126,22 @@ def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
     return f"consultation-{booking.ref}.ics", calendar.to_ical()
 
 
-def agenda(ctx: Context, argument: str) -> str:
-    """/agenda [YYYY-MM-DD]: today and tomorrow, or one day, per consultant."""
+def agenda(ctx: Context, argument: str) -> tuple[str, list[BookingView]]:
+    """/agenda [YYYY-MM-DD]: today and tomorrow, or one day, per consultant; and the bookings
+    it shows (whose clients' /mydata then says who saw them there)."""
     staff = ctx.config.staff_lang
     today = ctx.store.clock().astimezone(ctx.store.schedule.tz).date()
     try:
         days = [date.fromisoformat(argument)] if argument else [today, today + timedelta(1)]
     except ValueError:
-        return ctx.t(staff, "agenda.usage")
+        return ctx.t(staff, "agenda.usage"), []
     names = {c.id: c.name for c in ctx.store.consultants(active_only=False)}
     team = ctx.t(staff, "agenda.team")
-    lines = []
+    lines, shown = [], []
     for day in days:
         lines.append(ctx.t.long_day(day, staff).capitalize())
         bookings = ctx.store.agenda(day)
+        shown += bookings
         if not bookings:
             lines.append(ctx.t(staff, "agenda.empty"))
         current = None
@@ -155,7 +157,7 @@ def agenda(ctx: Context, argument: str) -> str:
                 f"{booking.consult_lang}) · {status}"
             )
         lines.append("")
-    return "\n".join(lines).strip()
+    return "\n".join(lines).strip(), shown
 
 
 @functools.cache

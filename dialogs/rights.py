@@ -27,6 +27,9 @@ from dialogs.questions import (
 from dialogs.render import CLIENT_STATUS
 from storage import STANDING
 
+# How /mydata tells the client what a staff member saw of them.
+ACCESS_LINES = {"details": _("mydata.access_line"), "agenda": _("mydata.access_agenda")}
+
 log = logging.getLogger(__name__)
 
 MYDATA_SNIPPET = 200
@@ -197,7 +200,7 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
     lines += [
         ctx.t(
             lang,
-            "mydata.access_line",
+            ACCESS_LINES.get(a["what"], ACCESS_LINES["details"]),
             who=a["staff_member"],
             date=ctx.t.stamp(stored_moment(a["at"], tz), lang),
         )
@@ -257,3 +260,25 @@ def details_access(ctx: Context, *, ref: str, staff_user_id: int, staff_name: st
         "booking_ref": ref,
         "what": "details",
     }
+
+
+def agenda(
+    ctx: Context, argument: str, *, staff_user_id: int, staff_name: str
+) -> tuple[str, list[dict]]:
+    """/agenda for the staff (consultants and STAFF_USER_IDS) alone; the access records to keep
+    once it is delivered, one per client it names, as for Details."""
+    if not staff_actions.is_staff(ctx, staff_user_id):
+        return ctx.t(ctx.config.staff_lang, "agenda.staff_only"), []
+    text, shown = render.agenda(ctx, argument)
+    accesses = [
+        {
+            "client_user_id": booking.user_id,
+            "staff_user_id": staff_user_id,
+            "staff_name": staff_name,
+            "booking_ref": booking.ref,
+            "what": "agenda",
+        }
+        for booking in shown
+        if booking.user_id
+    ]
+    return text, accesses

@@ -174,6 +174,14 @@ async def test_agenda_in_the_staff_group_lists_the_days_bookings(tg, db_url):
         assert "/agenda" in wrong.text and "ГГГГ" in wrong.text
         [elsewhere] = await tg.group(-100444).send(ELENA, "/agenda")
         assert booking.ref not in elsewhere.text
+        [refused] = await group.send(7999, "/agenda")  # a member of the group, not staff
+        assert booking.ref not in refused.text and "Vera" not in refused.text
+        assert "координаторите и консултантите" in refused.text
+        vera = tg.user(7106)
+        await vera.send("/mydata")
+        mydata = "\n".join(m.text for m in tg.messages_for(7106)[-3:])
+        assert "saw your booking in the day's agenda" in mydata  # logged, like Details
+        assert mydata.count("day's agenda") == 1  # the use that showed Vera, not the refused
 
 
 def test_reschedule_moves_atomically_and_keeps_the_reference(client, store):
