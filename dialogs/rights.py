@@ -189,7 +189,17 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         )
         for c in data["consents"]
     ] or [ctx.t(lang, "mydata.none")]
-    lines += ["", ctx.t(lang, "mydata.section_reminders"), ctx.t(lang, "mydata.none")]
+    lines += ["", ctx.t(lang, "mydata.section_reminders")]
+    lines += [
+        ctx.t(
+            lang,
+            "mydata.reminder_line",
+            date=ctx.t.stamp(stored_moment(r["due_at"], tz), lang),
+            ref=r["booking"],
+        )
+        for r in data["reminders"]
+        if not r["sent_at"]
+    ] or [ctx.t(lang, "mydata.none")]
     if alerts:
         lines += ["", ctx.t(lang, "mydata.section_alerts")]
         lines += [

@@ -75,6 +75,7 @@ class PrivacyMixin:
                 .order_by(StaffAccess.at)
             ).all()
             conversation = session.get(Conversation, user_id)
+            consultants = {c.telegram_user_id for c in self.consultants(active_only=False)}
             return {
                 "telegram_user_id": user_id,
                 "conversation": self._open(conversation.state) if conversation else None,
@@ -116,9 +117,9 @@ class PrivacyMixin:
                     )
                 ],
                 "staff_accesses": [
-                    {
+                    {  # by name and role: a staff member's Telegram id is theirs, not the client's
                         "staff_member": a.staff_name,
-                        "staff_user_id": a.staff_user_id,
+                        "role": "consultant" if a.staff_user_id in consultants else "coordinator",
                         "booking": a.booking_ref,
                         "what": a.what,
                         "at": a.at.isoformat(),

@@ -141,6 +141,13 @@ async def test_staff_details_go_privately_to_authorized_staff_and_are_logged(tg,
         document = next(m for m in replies if m.method == "sendDocument")
         [access] = json.loads(document.document)["staff_accesses"]
         assert access["staff_member"] == "Elena" and access["what"] == "details"
+        assert access["role"] == "coordinator" and STAFF_MEMBER not in access.values()
+        assert str(STAFF_MEMBER) not in document.document.decode()  # no staff Telegram id
+        [booking] = json.loads(document.document)["bookings"]
+        planned = replies[0].text.split("напомняния:")[1].split("\n\n")[0]
+        assert booking["reference"] in planned and "няма" not in planned.lower()  # the real ones
+        due = [r for r in json.loads(document.document)["reminders"] if not r["sent_at"]]
+        assert planned.count("•") == len(due) >= 1
 
 
 async def test_staff_who_never_opened_a_private_chat_are_told_how(tg, db_url):
