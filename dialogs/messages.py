@@ -151,16 +151,24 @@ MESSAGE_LIMIT = 4096  # characters in one Telegram message
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut a long text into messages at line ends (inside a line only if one line is longer)."""
+    """Cut a long text into messages, in order, at line ends; a line longer than a message is
+    cut after a space (inside a word only if there is none): no word is lost or cut."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
-            parts.append(line[:limit])
-            line = line[limit:]
-        if current and len(current) + 1 + len(line) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = f"{current}\n{line}" if current else line
+        for piece in _pieces(line, limit):
+            if current and len(current) + 1 + len(piece) > limit:
+                parts.append(current)
+                current = piece
+            else:
+                current = f"{current}\n{piece}" if current else piece
     return [*parts, current] if current else parts
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    pieces = []
+    while len(line) > limit:
+        cut = line.rfind(" ", limit // 2, limit) + 1 or limit  # the space stays with the first
+        pieces.append(line[:cut])
+        line = line[cut:]
+    return [*pieces, line]

@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -210,7 +211,11 @@ def test_terminal_chat_keeps_to_its_own_demo_database(tmp_path):
 
 
 def test_make_chat_passes_the_language_it_is_given():
-    made = subprocess.run(["make", "-n", "chat", "LANG=en"], capture_output=True, text=True)
+    alone = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    made = subprocess.run(  # as typed, not from inside `make test`
+        ["make", "--no-print-directory", "-n", "chat", "LANG=en"],
+        capture_output=True, text=True, env=alone, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
     assert made.stdout.strip().splitlines()[-1].endswith("intake-bot chat --lang en")
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, make_url, text
 from bot.telegram import TelegramFront
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
-from dialogs.messages import IntakeConfig, State
+from dialogs.messages import IntakeConfig, State, split_message
+from dialogs.parsers import FREE_TEXT_MAX
 from dialogs.questions import BY_KEY, QUESTIONS
 from storage import Schedule, Store, db, open_database
 from tests.conftest import CIPHER, MONDAY
@@ -225,8 +226,9 @@ LONGEST = {
     "phone": "+359888123456",
     "email": "a" * 64 + "@" + ("b" * 60 + ".") * 3 + "com",
     "city": "Г" * 80,
-    "reason": "Щ" * 2000,
-    "notes": "Ю" * 2000,
+    # The longest free text kept whole: FREE_TEXT_MAX characters of words (three messages' worth).
+    "reason": ("Щщщщщ " * FREE_TEXT_MAX)[: FREE_TEXT_MAX - 1] + "щ",
+    "notes": ("Юююю " * FREE_TEXT_MAX)[: FREE_TEXT_MAX - 1] + "ю",
 }
 
 
@@ -290,3 +292,12 @@ def test_a_connection_idle_across_a_database_restart_is_replaced_before_use(pg_u
     time.sleep(0.3)
     assert store.find_active_org("acme") is not None  # no error: a fresh connection was used
     store.engine.dispose()
+
+
+def test_a_long_text_is_split_in_order_and_never_inside_a_word():
+    long_line = " ".join(f"word{n}" for n in range(2000))  # about 17,000 characters
+    parts = split_message("Heading\nName: Maria\n" + long_line + "\nLast line", limit=4096)
+    assert parts[0].startswith("Heading\nName: Maria") and parts[-1].endswith("Last line")
+    assert all(len(part) <= 4096 for part in parts)
+    words = " ".join(parts).replace("\n", " ").split()
+    assert words == ["Heading", "Name:", "Maria", *long_line.split(), "Last", "line"]
