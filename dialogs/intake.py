@@ -49,13 +49,7 @@ def crisis(ctx: Context, state: State | None, risk: str, turn: Turn, sender: str
     contacts = protocol.contacts(lines)
     phone = state.answers.get("phone")
     if phone:
-        after = ctx.t(
-            lang,
-            "crisis.will_call",
-            phone=phone,
-            hours=ctx.config.opening_hours,
-            zone=ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang),
-        )
+        after = protocol.will_call(ctx, lang, phone)
     else:
         after = ctx.t(lang, "crisis.cannot_call", practice=ctx.config.practice_contact)
     turn.out.events.append(f"risk_seen:{risk}")

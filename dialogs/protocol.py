@@ -180,15 +180,19 @@ def call_me_number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
     if found is not None:
         turn.out.staff.append(raised(ctx, found, state, _("staff.alert_call_me"), phone))
         turn.out.events.append("alert_call_me")
-    after = ctx.t(
+    turn.out.replies += [Reply(will_call(ctx, lang, phone)), go_on_question(ctx, lang)]
+    return state
+
+
+def will_call(ctx: Context, lang: str, phone: str) -> str:
+    """What the client is promised: a call to `phone` in opening hours, in the practice's zone."""
+    return ctx.t(
         lang,
         "crisis.will_call",
         phone=phone,
         hours=ctx.config.opening_hours,
         zone=ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang),
     )
-    turn.out.replies += [Reply(after), go_on_question(ctx, lang)]
-    return state
 
 
 def raised(

@@ -179,43 +179,33 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
             status_label = CLIENT_STATUS[booking["status"]]
             status = ctx.t(lang, status_label)
             lines.append(f"• {booking['reference']}: {when} ({status})")
-    lines += ["", ctx.t(lang, "mydata.section_consents")]
-    lines += [
-        ctx.t(
-            lang,
-            "mydata.consent_line",
-            date=ctx.t.stamp(stored_moment(c["given_at"], tz), lang),
-            version=c["notice_version"],
-        )
+
+    def stamp(text: str) -> str:
+        return ctx.t.stamp(stored_moment(text, tz), lang)
+
+    consents = [
+        ctx.t(lang, "mydata.consent_line", date=stamp(c["given_at"]), version=c["notice_version"])
         for c in data["consents"]
-    ] or [ctx.t(lang, "mydata.none")]
-    lines += ["", ctx.t(lang, "mydata.section_reminders")]
-    lines += [
-        ctx.t(
-            lang,
-            "mydata.reminder_line",
-            date=ctx.t.stamp(stored_moment(r["due_at"], tz), lang),
-            ref=r["booking"],
-        )
+    ]
+    lines += _section(ctx, lang, _("mydata.section_consents"), consents)
+    planned = [
+        ctx.t(lang, "mydata.reminder_line", date=stamp(r["due_at"]), ref=r["booking"])
         for r in data["reminders"]
         if not r["sent_at"]
-    ] or [ctx.t(lang, "mydata.none")]
+    ]
+    lines += _section(ctx, lang, _("mydata.section_reminders"), planned)
     if alerts:
         lines += ["", ctx.t(lang, "mydata.section_alerts")]
         lines += [
             ctx.t(lang, "mydata.alert_line", date=ctx.t.stamp(a.raised_at.astimezone(tz), lang))
             for a in alerts
         ]
-    lines += ["", ctx.t(lang, "mydata.section_access")]
-    lines += [
-        ctx.t(
-            lang,
-            ACCESS_LINES.get(a["what"], ACCESS_LINES["details"]),
-            who=a["staff_member"],
-            date=ctx.t.stamp(stored_moment(a["at"], tz), lang),
-        )
+    seen = [
+        ctx.t(lang, ACCESS_LINES.get(a["what"], ACCESS_LINES["details"]), who=a["staff_member"],
+              date=stamp(a["at"]))
         for a in data["staff_accesses"]
-    ] or [ctx.t(lang, "mydata.none")]
+    ]  # fmt: skip
+    lines += _section(ctx, lang, _("mydata.section_access"), seen)
     lines += ["", about["purposes"], about["recipients"], about["retention"]]
     lines += ["", ctx.t(lang, "mydata.file_note")]
     buttons = rows(
@@ -229,6 +219,11 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         Reply("\n".join(lines)[:4000], buttons),
         Reply(ctx.t(lang, "mydata.file_caption"), document=("my-data.json", document)),
     ]
+
+
+def _section(ctx: Context, lang: str, title: str, items: list[str]) -> list[str]:
+    """A /mydata section: its title, then its lines, or "none"."""
+    return ["", ctx.t(lang, title), *(items or [ctx.t(lang, "mydata.none")])]
 
 
 def stored_moment(text: str, zone: tzinfo) -> datetime:
