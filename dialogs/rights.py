@@ -126,10 +126,24 @@ def erase(ctx: Context, turn: Turn, lang: str) -> None:
 
 
 def has_data(ctx: Context, user_id: int, state: State | None) -> bool:
+    """Whether anything at all is kept about the client: "nothing" is said only when true."""
     return (
         bool(state and state.answers)
-        or bool(ctx.store.client_bookings(user_id))
         or ctx.store.latest_alert(user_id) is not None
+        or holds_anything(ctx.store.export_client(user_id))
+    )
+
+
+def holds_anything(data: dict) -> bool:
+    """Anything in an export besides the Telegram id: answers, bookings, consents, a place on
+    the waiting list, records of staff who saw them, reminders, risk alerts."""
+    return any(
+        (
+            (data["conversation"] or {}).get("answers"),
+            *(data[key] for key in ("bookings", "consents", "waiting_list", "staff_accesses")),
+            data["reminders"],
+            data.get("crisis_alerts"),
+        )
     )
 
 
@@ -155,8 +169,7 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         }
         for a in alerts
     ]
-    has_answers = bool(data["bookings"] or (data["conversation"] or {}).get("answers"))
-    if not has_answers and not data["consents"] and not alerts:
+    if not holds_anything(data) and not alerts:
         return [Reply(ctx.t(lang, "mydata.nothing") + "\n\n" + about["retention"])]
     lines = [ctx.t(lang, "mydata.title")]
     in_progress = (data["conversation"] or {}).get("answers") or {}
@@ -194,6 +207,13 @@ def my_data(ctx: Context, user_id: int, lang: str) -> list[Reply]:
         if not r["sent_at"]
     ]
     lines += _section(ctx, lang, _("mydata.section_reminders"), planned)
+    waiting = [
+        ctx.t(lang, "mydata.waitlist_line", since=stamp(w["since"]),
+              way=render.way_name(ctx, w["way"], lang))
+        for w in data["waiting_list"]
+    ]  # fmt: skip
+    if waiting:
+        lines += _section(ctx, lang, _("mydata.section_waitlist"), waiting)
     if alerts:
         lines += ["", ctx.t(lang, "mydata.section_alerts")]
         lines += [

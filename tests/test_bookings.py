@@ -286,7 +286,7 @@ class RivalFirstStore(Store):
 def test_after_the_offered_times_went_too_a_new_day_shows_its_own_times(db_url, texts):
     store = RivalFirstStore(open_database(db_url), Schedule(), CIPHER, clock=lambda: MONDAY)
     store.add_org(code="ACME", name="Acme Ltd")
-    client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42)
+    client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42, language_code="en")
     to_the_days(client)
     client.press("day:2026-11-24")
     client.press(client.first_free("time:2026"))  # the rival holds it a moment earlier
@@ -322,6 +322,28 @@ def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
     assert "Списък на чакащите" in client.staff[-1] and "Maria Ivanova" in client.staff[-1]
     assert "Work stress" not in client.staff[-1]
     assert store.export_client(41)["waiting_list"][0]["contact"]["phone"] == "+359888123456"
+    client.command("mydata")
+    assert "On the waiting list:" in client.text  # /mydata shows the place on the list
+
+
+def test_a_client_only_on_the_waiting_list_is_not_told_nothing_is_kept(store, texts):
+    store.add_consultant(
+        name="John", telegram_user_id=902, languages="en", ways="chat", hours="mon-fri 08:00-20:00"
+    )
+    client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42, language_code="en")
+    to_the_days(client)
+    client.press("waitlist:join")
+    client.command("cancel")
+    client.press("cancel:yes")  # the intake is gone; the waiting-list entry is not
+    assert store.export_client(42)["waiting_list"]
+    client.command("mydata")
+    nothing = texts("en", "mydata.nothing")
+    assert nothing not in client.text and "On the waiting list:" in client.text
+    client.command("deletedata")
+    client.press("erase:yes")
+    assert store.export_client(42)["waiting_list"] == []
+    client.command("mydata")
+    assert client.text.startswith(nothing)
 
 
 def test_staff_commands_manage_consultants(tmp_path):
