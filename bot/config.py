@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     alert_private_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     abandoned_intake_days: int = Field(30, ge=1, le=3650)
     booking_retention_days: int = Field(365, ge=1, le=36500)
+    sent_messages_keep_hours: float = Field(24, ge=1, le=24 * 30)
     idle_reminder_hours: float = Field(24, gt=0, le=24 * 30)
     flood_limit_per_minute: int = Field(30, ge=0, le=1000)  # 0: no limit
     telegram_max_rate: float = Field(30, ge=0, le=1000)  # requests/s to all chats; 0: no cap

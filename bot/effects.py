@@ -23,6 +23,7 @@ class Call:
     payload: dict
     priority: int = NOW
     ref: str | None = None
+    about: int | None = None  # the client whose data it shows to the staff (erasure finds it)
 
 
 def inline_markup(buttons: list[list[Button]]) -> dict | None:
@@ -64,15 +65,18 @@ def reply_calls(chat_id: int, reply: Reply, priority: int = NOW) -> list[Call]:
     return calls
 
 
-def outcome_calls(out: Outcome, *, chat_id: int | None, staff_chat_id: int) -> list[Call]:
-    """Everything an engine outcome sends: to the chat that wrote, the staff and other clients."""
+def outcome_calls(
+    out: Outcome, *, chat_id: int | None, staff_chat_id: int, about: int | None = None
+) -> list[Call]:
+    """Everything an engine outcome sends: to the chat that wrote, the staff and other clients.
+    `about`: the client whose update it was, whom the staff notes show."""
     calls = []
     for reply in out.replies:
         calls += reply_calls(chat_id, reply)
     for note in out.staff:
         payload = {"text": note.text, "reply_markup": inline_markup(note.buttons)}
         priority = URGENT if note.urgent else NOTICE
-        calls.append(Call(staff_chat_id, "send", payload, priority, note.ref))
+        calls.append(Call(staff_chat_id, "send", payload, priority, note.ref, about))
     for edit in out.staff_edits:
         payload = {"text": edit.text, "reply_markup": inline_markup(edit.buttons)}
         calls.append(Call(staff_chat_id, "edit", payload, NOTICE, edit.ref))

@@ -189,7 +189,9 @@ class TelegramFront:
             if query.message.reply_markup:
                 calls.append(unmark_call(chat.id, query.message.message_id))
             out = self._engine(update, Input("choice", query.data or ""))
-            calls += outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id)
+            calls += outcome_calls(
+                out, chat_id=chat.id, staff_chat_id=self.staff_chat_id, about=query.from_user.id
+            )
             return calls, out.events
         message = update.effective_message
         if message is None or chat is None:
@@ -197,7 +199,9 @@ class TelegramFront:
         if not private:  # an edited command is not a new one
             return ([] if message.edit_date else self._group_command(update)), []
         out = self._engine(update, _input(message))
-        return outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id), out.events
+        about = update.effective_user.id if update.effective_user else None
+        calls = outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id, about=about)
+        return calls, out.events
 
     def _engine(self, update: Update, inp: Input):
         user = update.effective_user
@@ -258,7 +262,11 @@ class TelegramFront:
         # In their private chat, then the answer to the tap. If they never opened that chat,
         # Telegram refuses the first message and the tap is answered with how to open it. The
         # access is recorded (for the client's /mydata) only once the details were delivered.
-        calls = [Call(tapper, "send", {"text": part, "reply_markup": None}) for part in details]
+        client = access["client_user_id"] if access else None  # erasure edits these copies too
+        calls = [
+            Call(tapper, "send", {"text": part, "reply_markup": None}, about=client)
+            for part in details
+        ]
         calls[-1].payload["then_record_access"] = [access] if access else []
         unopened = answer_call(
             tapper, query.id, self.t(self.staff_lang, "staff.open_private_chat"), True

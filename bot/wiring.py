@@ -37,6 +37,7 @@ def purger(store: Store, settings: Settings):
         intakes, bookings = store.purge(
             abandoned_after_days=settings.abandoned_intake_days,
             keep_bookings_days=settings.booking_retention_days,
+            keep_sent_hours=settings.sent_messages_keep_hours,
         )
         log.info(
             "retention: %d idle intakes deleted, %d old bookings anonymized", intakes, bookings

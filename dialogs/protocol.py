@@ -63,10 +63,15 @@ def take_button(ctx: Context, alert_id: int) -> list[list[Button]]:
     return [[Button(pack("alert", "take", alert_id), ctx.t(ctx.config.staff_lang, "staff.take"))]]
 
 
-def _details(ctx: Context, state: State | None, sender: str | None) -> dict[str, str]:
+def _details(ctx: Context, user_id: int, state: State | None, sender: str | None) -> dict[str, str]:
+    """Who to call: the name and phone of the intake in progress, or else of the client's
+    latest booking (a booked client's intake is over, but their number is known)."""
     staff = ctx.config.staff_lang
     unknown = ctx.t(staff, "crisis.not_given")
     answers = state.answers if state else {}
+    if "phone" not in answers:
+        booked = ctx.store.client_bookings(user_id)
+        answers = {**(booked[-1].answers if booked else {}), **answers}
     return {
         "name": answers.get("name", unknown),
         "phone": answers.get("phone", unknown),
@@ -92,7 +97,7 @@ def alert(
         "staff.urgent_alert",
         category=ctx.t(staff, CRISIS_LABELS[risk]),
         minutes=config.alert_take_minutes,
-        **_details(ctx, state, sender),
+        **_details(ctx, turn.user_id, state, sender),
     )
     log.warning("urgent alert queued for the staff (%s)", risk)
     return StaffNote(text, alert_ref(alert_id), take_button(ctx, alert_id), urgent=True), alert_id
@@ -207,7 +212,7 @@ def raised(
         category=ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide")),
         minutes=minutes,
         taken=_taken_line(ctx, found) if found.acknowledged_by else "",
-        **(_details(ctx, state, None) | ({"phone": phone} if phone else {})),
+        **(_details(ctx, found.user_id, state, None) | ({"phone": phone} if phone else {})),
     )
     buttons = [] if found.acknowledged_by else take_button(ctx, found.id)
     return StaffNote(text, alert_ref(found.id), buttons, urgent=True)

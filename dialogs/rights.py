@@ -110,6 +110,9 @@ def erase(ctx: Context, turn: Turn, lang: str) -> None:
     erased_alert = ctx.t(staff, "staff.alert_erased")
     for chat, message_id in ctx.store.forget_alert_posts(turn.user_id):
         turn.out.rewrites.append((chat, message_id, erased_alert))
+    erased_copy = ctx.t(staff, "staff.copy_erased")  # Details sent in private, waiting-list notes
+    for chat, message_id in ctx.store.forget_copies(turn.user_id):
+        turn.out.rewrites.append((chat, message_id, erased_copy))
     done = _("erase.done")  # the client is told of a cancelled consultation only if there was one
     for booking in ctx.store.erase_client(turn.user_id):
         active = booking.status in STANDING

@@ -170,6 +170,8 @@ class OutboxMessage(SQLModel, table=True):
     chat_id: int = Field(index=True, sa_type=BigInteger)
     kind: str = Field(max_length=8)  # bot/outbox.py: send, doc, edit, markup, answer
     ref: str | None = Field(default=None, max_length=16)  # booking whose staff message this is
+    # The client whose data a message to the staff shows: erasure edits or drops every copy.
+    about: int | None = Field(default=None, index=True, sa_type=BigInteger)
     payload: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the call
     priority: int = Field(default=2, sa_column_kwargs={"server_default": "2"})  # 0 goes first
     origin: str | None = Field(default=None, max_length=32)  # the instance that wrote it

@@ -44,6 +44,7 @@ class OutboxMixin:
         kind: str = "send",
         ref: str | None = None,
         priority: int = 2,
+        about: int | None = None,
     ) -> None:
         """Queue one call; inside a unit of work it is kept only if the update commits."""
         now = self.clock()
@@ -53,6 +54,7 @@ class OutboxMixin:
                     chat_id=chat_id,
                     kind=kind,
                     ref=ref,
+                    about=about,
                     payload=self._seal(payload),
                     priority=priority,
                     origin=self.instance,
@@ -89,6 +91,7 @@ class OutboxMixin:
                     "chat_id": call["chat_id"],
                     "kind": call.get("kind", "send"),
                     "ref": call.get("ref"),
+                    "about": call.get("about"),
                     "payload": self._seal(call["payload"]),
                     "priority": call.get("priority", 2),
                     "origin": self.instance,

@@ -1,11 +1,12 @@
 """Consent, the client's rights (export, correction, erasure), staff access and retention, and
 re-encryption under a new key."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, select
 
+from storage.alerts import ALERT_REF
 from storage.bookings import BookingView
 from storage.crypto import Cipher
 from storage.models import (
@@ -15,6 +16,7 @@ from storage.models import (
     ConsentRecord,
     Conversation,
     CrisisAlert,
+    OutboxMessage,
     ProcessedUpdate,
     Reminder,
     StaffAccess,
@@ -165,7 +167,9 @@ class PrivacyMixin:
                 session.execute(delete(table).where(column == user_id))
         return before
 
-    def purge(self, *, abandoned_after_days: int, keep_bookings_days: int) -> tuple[int, int]:
+    def purge(
+        self, *, abandoned_after_days: int, keep_bookings_days: int, keep_sent_hours: float = 24
+    ) -> tuple[int, int]:
         """Retention: forget idle intakes, and anonymize bookings past the kept period."""
         now = self.clock()
         with self._session() as session:
@@ -191,8 +195,59 @@ class PrivacyMixin:
             session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.handled_at < now - timedelta(days=2))
             )
+            self._forget_sent(session, now - timedelta(hours=keep_sent_hours))
+            session.execute(  # even a copy's message id goes with the bookings' retention
+                delete(OutboxMessage).where(
+                    OutboxMessage.created_at < now - timedelta(days=keep_bookings_days)
+                )
+            )
             self._forget_orphans(session)
             return idle, len(old)
+
+    @staticmethod
+    def _forget_sent(session: Session, before: datetime) -> None:
+        """Sent (or given up) messages older than `before` are deleted; those erasure may still
+        have to edit (a copy of a client's data, an alert post) keep only their message id."""
+        done = or_(OutboxMessage.sent_at < before, OutboxMessage.failed.is_not(None))
+        done = and_(done, OutboxMessage.created_at < before)
+        copy = or_(OutboxMessage.about.is_not(None), OutboxMessage.ref.like(f"{ALERT_REF}%"))
+        edited_later = and_(copy, OutboxMessage.message_id.is_not(None))
+        session.execute(
+            update(OutboxMessage)
+            .where(done, edited_later, OutboxMessage.payload != "")
+            .values(payload="")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(delete(OutboxMessage).where(done, ~edited_later))
+
+    def forget_copies(self, user_id: int) -> list[tuple[int, int]]:
+        """Before a client's data is erased: every message to them or about them loses its
+        content, and those not sent yet are dropped. Returns the (chat, message id) of the
+        copies staff members got of their data (Details, a waiting-list note), to be edited;
+        booking notices and alert posts are edited by their own reference."""
+        theirs = or_(OutboxMessage.about == user_id, OutboxMessage.chat_id == user_id)
+        with self._session() as session:
+            copies = session.exec(
+                select(OutboxMessage.chat_id, OutboxMessage.message_id).where(
+                    OutboxMessage.about == user_id,
+                    OutboxMessage.ref.is_(None),
+                    OutboxMessage.message_id.is_not(None),
+                )
+            ).all()
+            session.execute(
+                update(OutboxMessage)
+                .where(theirs, OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(None))
+                .values(failed="erased", claimed_at=None, claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(OutboxMessage)
+                .where(theirs)
+                .values(payload="")
+                .execution_options(synchronize_session=False)
+            )
+            session.info["checkpoint"] = True  # SQLite: the erased values leave the -wal too
+        return [(chat, message) for chat, message in copies]
 
     def _forget_orphans(self, session: Session) -> None:
         """Consent and access records of clients of whom nothing else is kept."""

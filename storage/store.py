@@ -148,6 +148,11 @@ class Store(
                 session.commit()
             finally:
                 self._unit.reset(token)
+            if session.info.pop("checkpoint", False) and self.engine.dialect.name == "sqlite":
+                # An erasure: the -wal file still holds the old pages until they are copied
+                # back and it is emptied (secure_delete then overwrote them in the main file).
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _one_statement(self, statement) -> None:
         """A write that is a transaction by itself: no BEGIN and COMMIT around it."""

@@ -4,13 +4,14 @@ retention and logs, exercised the way a client and the staff would, over the fak
 import json
 import logging
 import os
+import re
 import stat
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from bot.cli import configure_logging
 from dialogs.engine import IntakeEngine
@@ -18,6 +19,7 @@ from dialogs.i18n import Texts
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, running_bot
+from tests.walk import settled
 
 STAFF_MEMBER = 900
 ANSWERS = {
@@ -365,3 +367,77 @@ def test_purge_command_applies_the_retention_rules(tmp_path):
         [*cli, "purge"], text=True, capture_output=True, cwd=tmp_path, env=env, check=True
     )
     assert second.stdout.startswith("deleted 1 idle intakes")
+
+
+SECOND_STAFF = 901
+
+
+def decrypted_dump(url: str, cipher) -> str:
+    """Every value of every table, sealed ones opened with the key: what the key still reads."""
+    engine = create_engine(url)
+    values = []
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                for value in row:
+                    if isinstance(value, str) and value.startswith("enc1:"):
+                        value = cipher.decrypt(value)
+                    values.append(str(value))
+    engine.dispose()
+    return "\n".join(values)
+
+
+async def test_erasure_reaches_every_copy_of_a_client_who_showed_risk_and_booked(tg, db_url):
+    staff = (STAFF_MEMBER, SECOND_STAFF)
+    async with running_bot(tg, db_url, staff_user_ids=staff) as store:
+        desi = tg.user(8020, language_code="bg")
+        await book_over_telegram(desi)
+        await desi.send("Понякога искам да се самоубия.")  # an alert to the group
+        group = tg.group(STAFF_CHAT)
+        for member in staff:
+            tg.user(member, first_name=f"Staff {member}")
+            await group.click(member, "🔒 Подробности (лично)")
+        await settled(tg, store)
+        private = [m for member in staff for m in tg.messages_for(member)]
+        assert private and all(ANSWERS["name"] in m.text for m in private[:1])
+        everything = tg.messages_for(STAFF_CHAT) + private
+        shown = [m for m in everything if ANSWERS["phone"] in m.text.replace(" ", "")]
+        assert len(shown) == 4  # the booking notice, the alert, two private Details
+        before = decrypted_dump(db_url, store.cipher)
+        assert ANSWERS["name"] in before and ANSWERS["phone"] in before
+        sealed = [  # the sealed values that hold her data, as they lie in the files now
+            token
+            for token in set(re.findall(r"enc1:[0-9a-f]{8}:[A-Za-z0-9_-]+=*", raw_files(db_url)))
+            if any(value in _opened(store.cipher, token) for value in plain_answers())
+        ]
+        assert sealed or not db_url.startswith("sqlite")
+
+        await desi.send("/deletedata")
+        await desi.click("erase:yes")
+        await settled(tg, store)
+
+        for message in [*tg.messages_for(STAFF_CHAT), *private]:
+            for value in (ANSWERS["name"], ANSWERS["phone"], ANSWERS["email"]):
+                assert value not in message.text, (message.chat_id, message.text)
+        assert all(m.edits for m in shown)  # each was edited to say the data was erased
+        after = decrypted_dump(db_url, store.cipher)
+        for value in plain_answers():
+            assert value not in after, value
+        files = raw_files(db_url)
+        assert not [token for token in sealed if token in files]  # main file, -wal, -journal
+
+
+def _opened(cipher, token: str) -> str:
+    try:
+        return cipher.decrypt(token)
+    except Exception:  # a token cut short where a page ends
+        return ""
+
+
+def raw_files(url: str) -> str:
+    """The SQLite files as text (main, -wal, -journal); "" on PostgreSQL."""
+    if not url.startswith("sqlite"):
+        return ""
+    database = Path(url.removeprefix("sqlite:///"))
+    paths = database.parent.glob(database.name + "*")
+    return b"".join(path.read_bytes() for path in paths).decode("latin-1")
