@@ -6,7 +6,8 @@ are read from /proc for the bot processes only. Parts:
 
 - throughput: U clients at once, each a complete intake with a booking (SQLite, polling), and a
   bare python-telegram-bot echo bot (bench/echo_bot.py) with as many clients and messages, in
-  the same run: updates/s, reply latency, CPU per update and per intake, memory, and ratios.
+  the same run: updates/s, reply latency, CPU per update and per intake, memory, and ratios;
+  twice, with the settings at their defaults (as a practice runs it) and with the limits off.
 - memory: many clients each left halfway through an intake; the bot's memory per 1,000 of them.
 - contention: many clients pressing a time at once on a few free slots, PostgreSQL, two
   webhook instances behind a round-robin balancer.
@@ -42,7 +43,7 @@ from tests.harness import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_CHAT = -1001234567890
-WEBHOOK_SECRET = "bench-secret"
+WEBHOOK_SECRET = "bench-webhook-secret-0123456789"
 TICK = os.sysconf("SC_CLK_TCK")
 
 # What a client types at each text question, in the order the intake asks them.
@@ -214,13 +215,15 @@ def cli(*args: str) -> list[str]:
 
 def prepare(env: dict[str, str], workdir: Path) -> None:
     """The organization code the clients type, in a fresh database."""
-    subprocess.run(
+    made = subprocess.run(
         [sys.executable, "-m", "bot.cli", "org", "add", "ACME", "Acme Ltd"],
         env=env,
         cwd=workdir,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if made.returncode:
+        raise SystemExit(f"bench: could not set up the database: {made.stderr.strip()}")
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -437,12 +440,20 @@ async def measure(
 # ---------------------------------------------------------------------- the parts
 
 
-async def throughput(workdir: Path, clients: int) -> tuple[Run, Run]:
+# How the throughput part runs: as a practice runs it, and with Telegram's limits lifted.
+SETTINGS = {
+    "with the defaults": ("TELEGRAM_MAX_RATE", "FLOOD_LIMIT_PER_MINUTE"),  # back to defaults
+    "with the limits off": (),
+}
+
+
+async def throughput(workdir: Path, clients: int, settings: str) -> tuple[Run, Run]:
     """Full intakes with booking against our bot, then the echo floor with as many messages."""
     async with LoadTelegram() as tg:
-        env = bot_env(
-            tg, f"sqlite:///{workdir / 'throughput.db'}", generate_key(), BOOKING_HORIZON_DAYS="60"
-        )
+        database = workdir / f"throughput-{len(settings)}.db"
+        env = bot_env(tg, f"sqlite:///{database}", generate_key(), BOOKING_HORIZON_DAYS="60")
+        for name in SETTINGS[settings]:
+            del env[name]
         prepare(env, workdir)
         tally = Tally()
         async with polling_bot(tg, cli("run"), env, workdir, "intake-bot") as bots:
@@ -468,8 +479,8 @@ async def throughput(workdir: Path, clients: int) -> tuple[Run, Run]:
     return ours, echo
 
 
-def report_throughput(ours: Run, echo: Run, clients: int) -> None:
-    print(f"\n## Throughput: {clients} clients at once, polling, SQLite")
+def report_throughput(ours: Run, echo: Run, clients: int, settings: str) -> None:
+    print(f"\n## Throughput {settings}: {clients} clients at once, polling, SQLite")
     print(
         f"our bot: {ours.updates} updates in {clients} complete intakes with booking "
         f"({ours.tally.time_picks - clients} times a client pressed a time someone else had "
@@ -739,8 +750,9 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         if "throughput" in only:
-            ours, echo = await throughput(workdir, args.clients)
-            report_throughput(ours, echo, args.clients)
+            for settings in SETTINGS:
+                ours, echo = await throughput(workdir, args.clients, settings)
+                report_throughput(ours, echo, args.clients, settings)
         if "memory" in only:
             await memory(workdir, args.open_intakes, args.clients)
         if "contention" in only:

@@ -16,6 +16,8 @@ def test_the_load_benchmark_runs_its_throughput_and_contention_parts():
     assert run.returncode == 0, run.stderr[-3000:]
     assert "updates in 4 complete intakes with booking" in run.stdout
     assert "| updates handled per second |" in run.stdout
+    assert "## Throughput with the defaults" in run.stdout
+    assert "## Throughput with the limits off" in run.stdout
     assert "won the time they pressed: 2 (then confirmed: 2 pending bookings on 2 slots)" in (
         run.stdout
     )
