@@ -14,7 +14,7 @@ class CommandError(Exception):
 
 def explain(error: Exception) -> int:
     """Print one line for `error` and return the exit code (2: fix a setting; 1: try later)."""
-    from sqlalchemy.exc import ArgumentError, DBAPIError
+    from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
     from storage.crypto import DataKeyError
 
@@ -24,6 +24,8 @@ def explain(error: Exception) -> int:
         return fail(f"data key: {error}")
     if isinstance(error, ArgumentError):
         return fail(f"setting DATABASE_URL: {_first_line(error)}")
+    if isinstance(error, IntegrityError):  # two commands adding the same thing at once
+        return fail(f"that exists already ({_first_line(error.orig)})")
     if isinstance(error, DBAPIError):  # the server refused, or the file cannot be opened
         return fail(f"setting DATABASE_URL: cannot open the database: {_first_line(error.orig)}")
     if "telegram" in sys.modules:  # only `run` loads it
