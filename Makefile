@@ -5,11 +5,10 @@ PYTHON ?= python3
 
 .PHONY: install chat test test-postgres lint run migration bench clean
 
-# PYTHONWARNINGS: setuptools warns of every editable install that folders here could shadow it.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
 install: $(VENV)/.installed
