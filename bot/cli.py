@@ -12,7 +12,6 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.admin import add_admin_commands
-from bot.application import until_signalled
 from bot.config import Settings
 from bot.errors import explain, fail
 from bot.flood import FloodGuard
@@ -100,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # Telegram's library only where the bot runs: the admin's commands start without it.
+    from bot.application import until_signalled
     from bot.polling import build_application, serve_polling
     from bot.telegram import TelegramFront
 

@@ -316,3 +316,18 @@ def test_many_processes_starting_at_once_share_one_new_key(tmp_path):
     assert len({out for _code, out, _err in results}) == 1  # every process has the same key
     assert sum("created a new data key" in err for _code, _out, err in results) == 1
     assert list(tmp_path.iterdir()) == [tmp_path / "intake.key"]  # no temporary files left
+
+
+def test_the_admin_commands_do_not_load_telegram(tmp_path):
+    probe = (
+        "import sys; from bot.cli import main; main(['org', 'list']); "
+        "print(sorted(m for m in ('telegram', 'aiohttp', 'alembic') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'a.db'}"
+    first = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, text=True,
+                           capture_output=True, check=True)  # fmt: skip
+    again = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, text=True,
+                           capture_output=True, check=True)  # fmt: skip
+    assert "'telegram'" not in first.stdout and "'aiohttp'" not in first.stdout
+    assert again.stdout.strip().endswith("[]")  # at the newest schema, no Alembic either
