@@ -91,7 +91,9 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
             turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
         else:
             log.info("booking %s cancelled by the client", ref)
-            turn.out.replies.append(Reply(ctx.t(lang, "mybooking.cancelled")))
+            # with the file that takes the consultation out of the client's calendar
+            calendar = render.calendar_file(ctx, cancelled)
+            turn.out.replies.append(Reply(ctx.t(lang, "mybooking.cancelled"), document=calendar))
             turn.out.staff_edits += render.staff_edit(ctx, cancelled)
     elif action == "keep" and state is not None and state.rescheduling == ref:
         return keep(ctx, state, turn)

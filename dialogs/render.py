@@ -3,7 +3,7 @@
 import functools
 from datetime import date, timedelta, tzinfo
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Alarm, Calendar, Event, Timezone
 
 from dialogs.callbacks import pack
 from dialogs.i18n import _
@@ -100,13 +100,20 @@ def way_name(ctx: Context, way: str, lang: str) -> str:
 
 
 def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
-    """An .ics event in the practice's time zone, for the client's own calendar."""
+    """An .ics event in the practice's time zone, for the client's own calendar. One event per
+    booking (its UID), whose SEQUENCE a move raises, so calendars update it instead of adding
+    another; a cancelled booking's file cancels it."""
     lang = booking.client_lang
+    cancelled = booking.status == BookingStatus.CANCELLED
     calendar = Calendar()
     calendar.add("prodid", "-//intake-bot//EN")
     calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", f"{booking.ref}@intake-bot")
+    event.add("sequence", booking.sequence)
+    confirmed = booking.status == BookingStatus.CONFIRMED  # a request not yet confirmed: tentative
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if confirmed else "TENTATIVE")
     event.add("summary", ctx.t(lang, "ics.summary", practice=ctx.config.practice_name))
     event.add("dtstart", booking.start)
     event.add("dtend", booking.start + timedelta(minutes=ctx.store.schedule.session_minutes))
@@ -121,6 +128,12 @@ def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
             contact=ctx.config.practice_contact,
         ),
     )
+    if not cancelled:
+        alarm = Alarm()  # an hour before, on the client's own device
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", ctx.t(lang, "ics.summary", practice=ctx.config.practice_name))
+        alarm.add("trigger", timedelta(hours=-1))
+        event.add_component(alarm)
     calendar.add_component(event)
     calendar.add_component(vtimezone(ctx.store.schedule.tz, booking.start.year))
     return f"consultation-{booking.ref}.ics", calendar.to_ical()

@@ -58,6 +58,7 @@ class BookingView:
     urgent: str | None
     consultant_id: int
     decided_by: str | None
+    sequence: int = 0  # the calendar file's revision
 
 
 def _new_ref() -> str:
@@ -235,7 +236,7 @@ class BookingsMixin:
                     Booking.user_id == user_id,
                     Booking.status.in_(STANDING),
                 )
-                .values(status=BookingStatus.CANCELLED)
+                .values(status=BookingStatus.CANCELLED, sequence=Booking.sequence + 1)
             ).rowcount
         if not done:
             return None
@@ -270,6 +271,7 @@ class BookingsMixin:
                                 consultant_id=calendar.id,
                                 status=BookingStatus.PENDING,
                                 decided_by=None,
+                                sequence=Booking.sequence + 1,
                             )
                         ).rowcount
                 except IntegrityError:
@@ -335,6 +337,7 @@ class BookingsMixin:
             urgent=row.urgent,
             consultant_id=row.consultant_id,
             decided_by=row.decided_by,
+            sequence=row.sequence,
         )
 
     def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:

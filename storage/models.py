@@ -81,6 +81,8 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     urgent: str | None = Field(default=None, max_length=32)  # crisis category noticed, if any
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
+    # The calendar file's SEQUENCE: raised by every move and by the cancellation.
+    sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Where the staff notification is, to edit it later.
     staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     staff_message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -111,6 +111,7 @@ async def test_decline_offers_another_time_and_the_move_waits_for_staff_again(tg
     async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
         vera = await book(tg, 7103)
         [before] = store.bookings_of(7103)
+        first_file = Calendar.from_ical(vera.last().document)
         group = tg.group(STAFF_CHAT)
         await group.click(ELENA, "❌ Отказвам")
         [notice] = tg.messages_for(STAFF_CHAT)
@@ -120,6 +121,12 @@ async def test_decline_offers_another_time_and_the_move_waits_for_staff_again(tg
         await vera.click(vera.last().button_data()[1])  # another day
         await vera.click(vera.last().button_data()[0])
         assert "now takes place" in vera.last().text and vera.last().filename.endswith(".ics")
+        [old, new] = (
+            f.walk("VEVENT")[0] for f in (first_file, Calendar.from_ical(vera.last().document))
+        )
+        assert new["uid"] == old["uid"]  # the same event, updated in the client's calendar
+        assert new.decoded("sequence") == old.decoded("sequence") + 1
+        assert new.decoded("dtstart") != old.decoded("dtstart")
         [after] = store.bookings_of(7103)
         assert after.ref == before.ref and after.start != before.start
         assert after.status == "pending" and "Чака потвърждение" in notice.text
@@ -140,6 +147,11 @@ async def test_mybooking_cancel_frees_the_slot_and_updates_the_staff(tg, db_url)
         await vera.click(f"mybooking:cancel:{booking.ref}")
         await vera.click("Yes, cancel it")
         assert "is cancelled" in vera.last().text
+        cancelling = Calendar.from_ical(vera.last().document)  # takes it out of her calendar
+        assert cancelling["method"] == "CANCEL"
+        [event] = cancelling.walk("VEVENT")
+        assert event["uid"] == f"{booking.ref}@intake-bot" and event["status"] == "CANCELLED"
+        assert event.decoded("sequence") == 1
         assert store.bookings_of(7104) == []
         assert booking.start in store.free_slots("video", "bg")
         [notice] = tg.messages_for(STAFF_CHAT)
@@ -155,6 +167,9 @@ async def test_confirmation_carries_an_ics_in_the_practice_time_zone(tg, db_url)
         assert confirmation.method == "sendDocument" and "is held for you" in confirmation.text
         [booking] = store.bookings_of(7105)
         event = Calendar.from_ical(confirmation.document).walk("VEVENT")[0]
+        [alarm] = event.walk("VALARM")  # an hour before
+        assert alarm.decoded("trigger") == -timedelta(hours=1)
+        assert event.decoded("sequence") == 0 and event["status"] == "TENTATIVE"  # not confirmed
         start = event.decoded("dtstart")
         assert start == booking.start and str(start.tzinfo) == "Europe/Sofia"
         assert event.decoded("dtend") - start == timedelta(minutes=50)

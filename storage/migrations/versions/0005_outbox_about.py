@@ -1,4 +1,5 @@
-"""outbox: whose data a message shows, so that erasure finds every copy
+"""outbox: whose data a message shows, so that erasure finds every copy; booking: the
+revision of its calendar file
 
 Revision ID: 0005
 Revises: 0004
@@ -18,15 +19,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     # A store adopted from create_all (storage/migrate.py) was made with it already.
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("outboxmessage")}
-    if "about" in columns:
-        return
-    with op.batch_alter_table("outboxmessage") as table:
-        table.add_column(sa.Column("about", sa.BigInteger(), nullable=True))
-        table.create_index("ix_outboxmessage_about", ["about"])
+    inspector = sa.inspect(op.get_bind())
+    if "about" not in {c["name"] for c in inspector.get_columns("outboxmessage")}:
+        with op.batch_alter_table("outboxmessage") as table:
+            table.add_column(sa.Column("about", sa.BigInteger(), nullable=True))
+            table.create_index("ix_outboxmessage_about", ["about"])
+    if "sequence" not in {c["name"] for c in inspector.get_columns("booking")}:
+        with op.batch_alter_table("booking") as table:
+            table.add_column(
+                sa.Column("sequence", sa.Integer(), nullable=False, server_default="0")
+            )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("booking") as table:
+        table.drop_column("sequence")
     with op.batch_alter_table("outboxmessage") as table:
         table.drop_index("ix_outboxmessage_about")
         table.drop_column("about")
