@@ -29,6 +29,7 @@ def add_admin_commands(commands) -> None:
     disable.set_defaults(action=_org_disable)
 
     _staff_commands(commands)
+    _closure_commands(commands)
 
     database = commands.add_parser(
         "db",
@@ -104,6 +105,60 @@ def _staff_commands(commands) -> None:
     remove = actions.add_parser("remove", help="stop offering a consultant's time")
     remove.add_argument("id", type=int)
     remove.set_defaults(action=_staff_remove)
+
+
+def _closure_commands(commands) -> None:
+    closure = commands.add_parser(
+        "closure",
+        help="days the whole practice is closed (team building, the days between holidays)",
+        description="No time in a closure is offered to clients, by any consultant. Public "
+        "holidays (PUBLIC_HOLIDAYS) are closed already.",
+    )
+    actions = closure.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="close the practice; lists the bookings already then")
+    add.add_argument("start", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, the practice's time")
+    add.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
+    add.add_argument("--note", default="", help="what it is, for the staff")
+    add.set_defaults(action=_closure_add)
+    actions.add_parser("list", help="list closures").set_defaults(action=_closure_list)
+    remove = actions.add_parser("remove", help="open again what a closure closed")
+    remove.add_argument("id", type=int, help="as closure list shows it")
+    remove.set_defaults(action=_closure_remove)
+
+
+def _closure_add(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    tz = ZoneInfo(settings.timezone)
+    try:
+        start, end = _moment(args.start, tz, end=False), _moment(args.end, tz, end=True)
+        if end <= start:
+            raise ValueError(f"the closure ends ({args.end}) before it starts ({args.start})")
+        closure_id = store.add_closure(start, end, args.note)
+    except ValueError as error:
+        return fail(str(error))
+    print(f"closure {closure_id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {args.note}")
+    booked = store.bookings_between(start, end)
+    if booked:  # taken before the closure: someone must move or cancel them
+        print(f"{len(booked)} bookings already then; move or cancel them with the clients:")
+    for booking in booked:
+        print(f"  {booking.ref}\t{booking.start:%Y-%m-%d %H:%M}\t{booking.status}")
+    return 0
+
+
+def _closure_list(_args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings)
+    tz = ZoneInfo(settings.timezone)
+    for c in store.closures():
+        start, end = c.starts.astimezone(tz), c.ends.astimezone(tz)
+        print(f"{c.id}\t{start:%Y-%m-%d %H:%M}\t{end:%Y-%m-%d %H:%M}\t{c.note}")
+    return 0
+
+
+def _closure_remove(args: argparse.Namespace, settings: Settings) -> int:
+    if not open_store(settings).remove_closure(args.id):
+        return fail(f"no closure with id {args.id} (intake-bot closure list shows them)", 1)
+    print(f"removed closure {args.id}")
+    return 0
 
 
 def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

@@ -253,8 +253,11 @@ class BookingsMixin:
         with self._session() as session:
             calendars = self._calendars(session, current.way, current.consult_lang)
         calendars.sort(key=lambda c: c.id != current.consultant_id)  # same consultant first
+        length = timedelta(minutes=self.schedule.session_minutes)
         for calendar in calendars:
-            if not self.schedule.is_bookable(start, now, calendar.hours):
+            if not self.schedule.is_bookable(start, now, calendar.hours) or calendar.is_off(
+                start, length
+            ):  # a move keeps to time off and closures like a new booking
                 continue
             with self._session() as session:
                 try:
@@ -302,13 +305,17 @@ class BookingsMixin:
     def agenda(self, day: date) -> list[BookingView]:
         """Pending and confirmed bookings on one local day, by consultant and time."""
         start = datetime.combine(day, datetime.min.time(), tzinfo=self.schedule.tz)
+        return self.bookings_between(start, start + timedelta(days=1))
+
+    def bookings_between(self, start: datetime, end: datetime) -> list[BookingView]:
+        """Pending and confirmed bookings starting in [start, end), by consultant and time."""
         with self._session() as session:
             rows = session.exec(
                 select(Booking)
                 .where(
                     Booking.status.in_(STANDING),
                     Booking.slot_start >= start,
-                    Booking.slot_start < start + timedelta(days=1),
+                    Booking.slot_start < end,
                 )
                 .order_by(Booking.consultant_id, Booking.slot_start)
             ).all()

@@ -12,6 +12,16 @@ from storage.models import (
 )
 from storage.schedule import WeeklyHours, parse_weekly_hours
 
+CLOSURE = 0  # the consultant id of a closure: time off of the whole practice (never a real id)
+
+
+@dataclass(frozen=True)
+class ClosureView:
+    id: int
+    starts: datetime
+    ends: datetime
+    note: str
+
 
 @dataclass(frozen=True)
 class ConsultantView:
@@ -104,11 +114,41 @@ class ConsultantsMixin:
                 TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
             )
 
+    def add_closure(self, starts: datetime, ends: datetime, note: str = "") -> int:
+        """The whole practice closed from `starts` to `ends`: no time in it is offered."""
+        if ends <= starts:
+            raise ValueError("a closure must end after it starts")
+        with self._session() as session:
+            row = TimeOff(consultant_id=CLOSURE, starts_at=starts, ends_at=ends, note=note)
+            session.add(row)
+            session.flush()  # its id
+            return row.id
+
+    def closures(self) -> list[ClosureView]:
+        with self._session() as session:
+            rows = session.exec(
+                select(TimeOff).where(TimeOff.consultant_id == CLOSURE).order_by(TimeOff.starts_at)
+            ).all()
+            return [ClosureView(r.id, r.starts_at, r.ends_at, r.note) for r in rows]
+
+    def remove_closure(self, closure_id: int) -> bool:
+        with self._session() as session:
+            row = session.get(TimeOff, closure_id)
+            if row is None or row.consultant_id != CLOSURE:
+                return False
+            session.delete(row)
+            return True
+
     def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
-        """The calendars that can take a client who wants `way` in `lang`."""
+        """The calendars that can take a client who wants `way` in `lang`; each is off during
+        its consultant's time off and the practice's closures."""
+        closed = tuple(
+            (off.starts_at, off.ends_at)
+            for off in session.exec(select(TimeOff).where(TimeOff.consultant_id == CLOSURE))
+        )
         consultants = session.exec(select(Consultant).where(Consultant.active)).all()
         if not consultants:
-            return [_Calendar(0, None)]
+            return [_Calendar(0, None, closed)]
         fitting = [
             c
             for c in consultants
@@ -121,5 +161,6 @@ class ConsultantsMixin:
         ):
             offs.setdefault(off.consultant_id, []).append((off.starts_at, off.ends_at))
         return [
-            _Calendar(c.id, parse_weekly_hours(c.hours), tuple(offs.get(c.id, ()))) for c in fitting
+            _Calendar(c.id, parse_weekly_hours(c.hours), (*offs.get(c.id, ()), *closed))
+            for c in fitting
         ]

@@ -1,5 +1,6 @@
 """A booking's life: staff Confirm and Decline, /mybooking, reminders, .ics, /agenda, waiting."""
 
+import os
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -10,7 +11,8 @@ from icalendar import Calendar
 
 from dialogs.engine import IntakeEngine
 from dialogs.messages import IntakeConfig
-from storage import Schedule, Store, open_database
+from storage import Schedule, SlotTaken, Store, open_database
+from storage.crypto import Cipher, generate_key
 from tests.conftest import CIPHER, MONDAY
 from tests.driver import EngineClient
 from tests.harness import STAFF_CHAT, running_bot
@@ -469,3 +471,50 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
         assert "waiting list" in client.last().text
         [staff] = tg.messages_for(STAFF_CHAT)
         assert "Списък на чакащите" in staff.text and "Vera Dimitrova" in staff.text
+
+
+def test_a_closure_is_never_offered_and_a_move_cannot_land_in_it(client, store):
+    sofia = ZoneInfo("Europe/Sofia")
+    tuesday = datetime(2026, 11, 24, tzinfo=sofia)
+    client.answer_until_summary("en", day="day:2026-11-25", time="time:2026-11-25T10:00")
+    client.press("book:confirm")
+    [booking] = store.bookings_of(client.user_id)
+    assert date(2026, 11, 24) in store.free_days()
+    closure = store.add_closure(tuesday, tuesday + timedelta(days=1), "team building")
+    assert date(2026, 11, 24) not in store.free_days()  # no consultant's time is offered then
+    assert not [s for s in store.free_slots() if s.astimezone(sofia).date() == tuesday.date()]
+    with pytest.raises(SlotTaken):  # not even by moving a booking there
+        store.reschedule(
+            ref=booking.ref, user_id=client.user_id, start=tuesday + timedelta(hours=10)
+        )
+    assert store.remove_closure(closure) and date(2026, 11, 24) in store.free_days()
+    moved = store.reschedule(
+        ref=booking.ref, user_id=client.user_id, start=tuesday + timedelta(hours=10)
+    )
+    assert moved.start == tuesday + timedelta(hours=10)
+
+
+def test_closure_commands_list_the_bookings_already_on_those_days(tmp_path):
+    key = generate_key()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "INTAKE_DATA_KEY": key}
+    database = open_database(env["DATABASE_URL"])
+    store = Store(database, Schedule(), Cipher.from_text(key), clock=lambda: MONDAY)
+    start = datetime(2026, 11, 26, 9, tzinfo=ZoneInfo("Europe/Sofia"))
+    ref = store.book(
+        hold_ref=None, start=start, user_id=5, chat_id=5, org_code="ACME", way="video",
+        consult_lang="bg", client_lang="en", answers={"name": "Vera"},
+    ).ref  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "bot.cli", "closure", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, cwd=tmp_path)
+
+    added = cli("add", "2026-11-26", "2026-11-27", "--note", "team building")
+    assert added.returncode == 0, added.stderr
+    assert "closure 1: 2026-11-26 00:00 to 2026-11-28 00:00 team building" in added.stdout
+    assert "1 bookings already then" in added.stdout and ref in added.stdout
+    assert "Vera" not in added.stdout  # a reference and a time, nobody's name
+    assert "team building" in cli("list").stdout
+    assert cli("remove", "9").returncode == 1
+    assert cli("remove", "1").stdout.strip() == "removed closure 1"
+    assert cli("list").stdout == ""
