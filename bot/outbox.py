@@ -16,6 +16,7 @@ from datetime import timedelta
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.effects import NOW
 from bot.pacing import Pacer
 from storage import Store
 from storage.outbox import RENEW_EVERY, Pending
@@ -197,6 +198,10 @@ class OutboxSender:
                     self._fresh.add(chat_id)  # a group at its limit: anything more urgent?
                     continue
                 message = queue.popleft()
+                if _may_be_erased(message) and not self.store.still_to_send(message.id):
+                    self._settled(message.id)  # erased while it waited here: not sent
+                    message = None
+                    continue
                 quiet = message.kind in QUIET
                 settled = await self._send(bot, message, record=not quiet, with_sent=answered)
                 if quiet and settled:
@@ -330,6 +335,13 @@ class OutboxSender:
             self.store.set_staff_message(
                 ref=message.ref, chat_id=message.chat_id, message_id=message_id
             )
+
+
+def _may_be_erased(message: Pending) -> bool:
+    """Whether a held message may have been dropped by an erasure meanwhile: one that showed a
+    client to the staff, or that waited its turn (a group's, a reminder's). A reply to the
+    person who just wrote goes out within milliseconds of its commit, unchecked."""
+    return message.chat_id < 0 or message.priority > NOW or "then_record_access" in message.payload
 
 
 def _in_order(queue: deque[Pending], message: Pending) -> None:

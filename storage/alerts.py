@@ -160,6 +160,12 @@ class AlertsMixin:
                     OutboxMessage.ref.in_(refs), OutboxMessage.message_id.is_not(None)
                 )
             ).all()
+            session.execute(  # the posts raised again too, in the group and in private
+                update(OutboxMessage)
+                .where(OutboxMessage.ref.in_(refs))
+                .values(payload="")
+                .execution_options(synchronize_session=False)
+            )
             return [(chat, message) for chat, message in sent]
 
     def alerts_of(self, user_id: int) -> list[AlertView]:

@@ -63,6 +63,16 @@ class OutboxMixin:
                 )
             )
 
+    def still_to_send(self, message_id: int) -> bool:
+        """False if the message was dropped (an erasure) or settled since it was claimed."""
+        with self._session() as session:
+            query = select(OutboxMessage.id).where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.failed.is_(None),
+            )
+            return session.exec(query).first() is not None
+
     def enqueue_all(self, calls: list[dict]) -> tuple[list[Pending], set[int]]:
         """Queue calls (dicts of `enqueue`'s arguments) in the open unit of work.
 

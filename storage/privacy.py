@@ -23,6 +23,14 @@ from storage.models import (
     WaitlistEntry,
 )
 
+# Every column that holds a sealed value.
+SEALED = (
+    (Conversation, Conversation.state),
+    (Booking, Booking.answers),
+    (WaitlistEntry, WaitlistEntry.answers),
+    (OutboxMessage, OutboxMessage.payload),
+)
+
 
 class PrivacyMixin:
     """Part of Store: what is kept about a client, for how long, and who looked."""
@@ -210,7 +218,9 @@ class PrivacyMixin:
         have to edit (a copy of a client's data, an alert post) keep only their message id."""
         done = or_(OutboxMessage.sent_at < before, OutboxMessage.failed.is_not(None))
         done = and_(done, OutboxMessage.created_at < before)
-        copy = or_(OutboxMessage.about.is_not(None), OutboxMessage.ref.like(f"{ALERT_REF}%"))
+        # Each part is true or false, never NULL: a NULL would match neither statement below.
+        alert_post = and_(OutboxMessage.ref.is_not(None), OutboxMessage.ref.like(f"{ALERT_REF}%"))
+        copy = or_(OutboxMessage.about.is_not(None), alert_post)
         edited_later = and_(copy, OutboxMessage.message_id.is_not(None))
         session.execute(
             update(OutboxMessage)
@@ -258,15 +268,15 @@ class PrivacyMixin:
         session.execute(delete(StaffAccess).where(StaffAccess.client_user_id.not_in(kept)))
 
     def rotate_key(self, new: Cipher) -> int:
-        """Re-encrypt every sealed value under `new`'s current key; return how many."""
+        """Re-encrypt every sealed value of every table under `new`'s current key (an empty
+        one, as a held time's answers or an erased message, stays empty); return how many."""
         count = 0
         with self._session() as session:
-            for row in session.exec(select(Conversation)).all():
-                row.state = new.encrypt(self.cipher.decrypt(row.state))
-                count += 1
-            for row in session.exec(select(Booking).where(Booking.user_id != 0)).all():
-                row.answers = new.encrypt(self.cipher.decrypt(row.answers))
-                count += 1
+            for model, column in SEALED:
+                for row in session.exec(select(model).where(column != "")).all():
+                    name = column.key
+                    setattr(row, name, new.encrypt(self.cipher.decrypt(getattr(row, name))))
+                    count += 1
         self.cipher = new
         return count
 

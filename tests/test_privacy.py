@@ -1,6 +1,7 @@
 """Privacy by design: consent records, /mydata, correction, erasure, staff access, encryption,
 retention and logs, exercised the way a client and the staff would, over the fake Bot API."""
 
+import asyncio
 import json
 import logging
 import os
@@ -14,8 +15,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 
 from bot.cli import configure_logging
+from bot.pacing import Pacer
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
+from storage.crypto import Cipher, generate_key
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, running_bot
@@ -427,6 +430,17 @@ async def test_erasure_reaches_every_copy_of_a_client_who_showed_risk_and_booked
         assert not [token for token in sealed if token in files]  # main file, -wal, -journal
 
 
+async def shown(tg, chat: int, data: str, seconds: float = 5):
+    """The newest message to `chat` with a button whose data starts with `data`, once sent."""
+    for _ in range(int(seconds / 0.02)):
+        for message in reversed(tg.messages_for(chat)):
+            found = [b for b in message.button_data() if b.startswith(data)]
+            if found:
+                return message, found[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no button {data} in time")
+
+
 def _opened(cipher, token: str) -> str:
     try:
         return cipher.decrypt(token)
@@ -441,3 +455,56 @@ def raw_files(url: str) -> str:
     database = Path(url.removeprefix("sqlite:///"))
     paths = database.parent.glob(database.name + "*")
     return b"".join(path.read_bytes() for path in paths).decode("latin-1")
+
+
+def test_retention_deletes_sent_messages_and_keeps_of_a_copy_only_its_id(store):
+    now = store.clock()
+    store.enqueue(chat_id=1001, payload={"text": "Your answers: Desi", "reply_markup": None})
+    store.enqueue(chat_id=900, payload={"text": "Details: Desi", "reply_markup": None}, about=1001)
+    for message in store.claim_outbox():
+        store.settle(message.id, sent=True, telegram_message_id=55)
+    store.clock = lambda: now + timedelta(hours=48)
+    store.purge(abandoned_after_days=30, keep_bookings_days=365, keep_sent_hours=24)
+    engine = create_engine(store.engine.url)
+    with engine.connect() as connection:
+        query = "SELECT chat_id, about, message_id, payload FROM outboxmessage"
+        rows = [tuple(row) for row in connection.execute(text(query))]
+    engine.dispose()
+    assert rows == [(900, 1001, 55, "")]  # the reply is gone; the copy keeps its id, no content
+
+
+def test_rotation_reaches_every_sealed_value_and_the_bot_starts_on_the_new_key(store, texts):
+    client = EngineClient(IntakeEngine(store, texts), 3101, language_code="en")
+    client.answer_until_summary("en")  # a held time, whose answers are still empty
+    store.join_waitlist(
+        user_id=3102, chat_id=3102, way="chat", consult_lang="en", client_lang="en",
+        contact={"phone": "+3598"},
+    )  # fmt: skip
+    store.enqueue(chat_id=3101, payload={"text": "a pending message", "reply_markup": None})
+    new = Cipher.from_text(generate_key())
+    ring = Cipher(new.keys + store.cipher.keys)  # new first, as README's procedure has it
+    store.cipher = ring
+    assert store.rotate_key(ring) >= 3
+    store.cipher = new  # the old key dropped
+    store.check_key()  # what a start checks: the new key opens every table's sealed data
+    [pending] = store.claim_outbox()
+    assert pending.payload["text"] == "a pending message"  # delivered, not "unreadable"
+    assert store.export_client(3102)["waiting_list"][0]["contact"] == {"phone": "+3598"}
+    assert client.state()["step"] == "summary"
+
+
+async def test_a_post_waiting_its_turn_when_the_client_erases_is_never_sent(tg, db_url):
+    async with running_bot(tg, db_url) as store:
+        tg.front.sender.pacer = Pacer(group_limit=1, group_window=6)  # the group at its limit
+        desi = tg.user(8030, language_code="bg")
+        await book_over_telegram(desi)  # the booking notice takes the group's one message
+        # Pushed without waiting for the bot to go quiet: the alert post waits its turn in the
+        # sender meanwhile, claimed, which is the point.
+        desi.push_text("Понякога искам да се самоубия.")
+        await shown(tg, 8030, "safe:")  # "are you safe?": the alert is queued
+        desi.push_text("/deletedata")
+        sent, _button = await shown(tg, 8030, "erase:yes")
+        tg.push_update(tg._callback_query(8030, sent, "erase:yes"))
+        await settled(tg, store, timeout=20)
+        [notice] = tg.messages_for(STAFF_CHAT)  # the alert post was dropped, not sent late
+        assert ANSWERS["name"] not in notice.text and ANSWERS["phone"] not in notice.text
