@@ -130,9 +130,7 @@ def _closure_add(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     tz = ZoneInfo(settings.timezone)
     try:
-        start, end = _moment(args.start, tz, end=False), _moment(args.end, tz, end=True)
-        if end <= start:
-            raise ValueError(f"the closure ends ({args.end}) before it starts ({args.start})")
+        start, end = _period(args, tz, "the closure")
         closure_id = store.add_closure(start, end, args.note)
     except ValueError as error:
         return fail(str(error))
@@ -222,10 +220,7 @@ def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     tz = ZoneInfo(settings.timezone)
     try:
-        start = _moment(args.start, tz, end=False)
-        end = _moment(args.end, tz, end=True)
-        if end <= start:
-            raise ValueError(f"the time off ends ({args.end}) before it starts ({args.start})")
+        start, end = _period(args, tz, "the time off")
         if not any(c.id == args.id for c in store.consultants()):
             return _no_consultant(args.id)
         store.add_time_off(args.id, start, end, args.note)
@@ -233,6 +228,14 @@ def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
         return fail(str(error))
     print(f"time off for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
     return 0
+
+
+def _period(args: argparse.Namespace, tz: ZoneInfo, what: str) -> tuple[datetime, datetime]:
+    """The START and END arguments as moments, the end after the start."""
+    start, end = _moment(args.start, tz, end=False), _moment(args.end, tz, end=True)
+    if end <= start:
+        raise ValueError(f"{what} ends ({args.end}) before it starts ({args.start})")
+    return start, end
 
 
 def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:

@@ -169,13 +169,18 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             demo["data_key_file"] = Path("demo.key")
     settings = settings.model_copy(update=demo)
     store, engine, texts = build_engine(settings)
-    lang = args.lang or pick_language(os.environ.get("LANG", "").split(".")[0].replace("_", "-"))
+    lang = args.lang or pick_language(_locale_base(os.environ.get("LANG", "")))
     run_chat(engine=engine, store=store, texts=texts, lang=lang, stdin=sys.stdin, stdout=sys.stdout)
     return 0
 
 
+def _locale_base(value: str) -> str:
+    """The language of a locale as the environment writes it: "en_GB.UTF-8" -> "en"."""
+    return value.replace("-", "_").split("_")[0].split(".")[0].lower()
+
+
 def _language(value: str) -> str:
-    base = value.replace("-", "_").split("_")[0].split(".")[0].lower()
+    base = _locale_base(value)
     if base not in LANGUAGES:
         raise argparse.ArgumentTypeError(f"{value!r}: choose bg or en")
     return base

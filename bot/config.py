@@ -282,9 +282,9 @@ class Settings(BaseSettings):
         """Where the admin's own notices and catalogs are looked for."""
         if self.texts_dir:
             return self.texts_dir
-        database = make_url(self.database_url).database
-        if make_url(self.database_url).get_backend_name() == "sqlite" and database:
-            return Path(database).parent / "texts"
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database:
+            return Path(url.database).parent / "texts"
         return Path("texts")
 
     def cipher(self, may_create: bool = True) -> Cipher:

@@ -8,18 +8,12 @@ from bot.redact import redact
 log = logging.getLogger("intake_bot")
 
 
-class CommandError(Exception):
-    """A mistake the admin can fix: its text is the whole message, the exit code 2."""
-
-
 def explain(error: Exception) -> int:
     """Print one line for `error` and return the exit code (2: fix a setting; 1: try later)."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
     from storage.crypto import DataKeyError
 
-    if isinstance(error, CommandError):
-        return fail(str(error))
     if isinstance(error, DataKeyError):
         return fail(f"data key: {error}")
     if isinstance(error, ArgumentError):

@@ -15,19 +15,21 @@ log = logging.getLogger("intake_bot")
 def open_store(settings: Settings) -> Store:
     """The store, once its key is known to open what it holds (DataKeyError if not)."""
     engine = open_database(settings.database_url)
-    cipher = settings.cipher(may_create=not sealed_samples(engine))
+    samples = sealed_samples(engine)
+    cipher = settings.cipher(may_create=not samples)
     store = Store(engine, settings.schedule(), cipher, reminder_hours=settings.reminder_hours)
-    store.check_key()
+    store.check_key(samples)
     return store
 
 
 def build_engine(settings: Settings) -> tuple[Store, IntakeEngine, Texts]:
     store = open_store(settings)
-    texts = Texts(own=settings.own_texts())
+    own = settings.own_texts()
+    texts = Texts(own=own)
     for path in texts.own:
         log.info("texts: using %s instead of the bundled version", path.resolve())
     if not texts.own:
-        log.info("texts: the bundled ones (yours would go in %s)", settings.own_texts().resolve())
+        log.info("texts: the bundled ones (yours would go in %s)", own.resolve())
     screen = CrisisScreen.load(settings.crisis_phrases_dir or texts.locales_dir / "crisis")
     return store, IntakeEngine(store, texts, settings.intake(), screen), texts
 

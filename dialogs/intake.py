@@ -91,7 +91,7 @@ def begin(ctx: Context, state: State | None, turn: Turn, inp: Input | None) -> S
     upcoming = ctx.store.bookings_of(turn.user_id)
     if upcoming:
         first = upcoming[0]
-        when = ctx.t.at(first.start, lang, zone_of_phone(first.answers.get("phone")))
+        when = ctx.t.at(first.start, lang, render.booking_zone(first))
         text = ctx.t(lang, "done.already_booked", when=when, ref=first.ref)
         turn.out.replies.append(Reply(text))
     turn.out.replies.append(screens.language_question(ctx, lang, greeting=True))

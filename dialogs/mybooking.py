@@ -11,7 +11,6 @@ from dialogs.messages import (
     State,
     Turn,
 )
-from dialogs.parsers import zone_of_phone
 from dialogs.render import CLIENT_STATUS
 from storage import BookingStatus
 
@@ -25,7 +24,7 @@ def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
         turn.out.replies.append(Reply(ctx.t(lang, "mybooking.none")))
         return state
     for booking in upcoming:
-        own = zone_of_phone(booking.answers.get("phone"))
+        own = render.booking_zone(booking)
         text = ctx.t(
             lang,
             "mybooking.line",
@@ -71,7 +70,7 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
         turn.out.replies.append(Reply(ctx.t(lang, "error.stale_button")))
         return state
     if action == "cancel":
-        when = ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")))
+        when = ctx.t.at(booking.start, lang, render.booking_zone(booking))
         turn.out.replies.append(
             Reply(
                 ctx.t(lang, "mybooking.cancel_confirm", when=when),

@@ -87,11 +87,16 @@ def reminder(ctx: Context, booking: BookingView) -> Reply:
         ctx.t(
             lang,
             "reminder.text",
-            when=ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")), False),
+            when=ctx.t.at(booking.start, lang, booking_zone(booking), False),
             way=way_name(ctx, booking.way, lang),
             ref=booking.ref,
         )
     )
+
+
+def booking_zone(booking: BookingView) -> tzinfo | None:
+    """The client's own zone, from the phone number of their booking (None: the practice's)."""
+    return zone_of_phone(booking.answers.get("phone"))
 
 
 def way_name(ctx: Context, way: str, lang: str) -> str:

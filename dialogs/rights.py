@@ -51,7 +51,7 @@ def command(ctx: Context, state: State | None, command: str, turn: Turn) -> Stat
             _("withdraw.confirm_booked") if command == "withdraw" else _("erase.confirm_booked")
         )
         first = upcoming[0]
-        when = ctx.t.at(first.start, lang, zone_of_phone(first.answers.get("phone")))
+        when = ctx.t.at(first.start, lang, render.booking_zone(first))
     else:
         question = _("withdraw.confirm") if command == "withdraw" else _("erase.confirm")
         when = ""

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime, tzinfo
 
+from dialogs import render
 from dialogs.callbacks import pack
 from dialogs.i18n import LANGUAGES
 from dialogs.messages import (
@@ -38,11 +39,10 @@ def wants(ctx: Context, state: State) -> tuple[str | None, str | None]:
 
 def own_zone(ctx: Context, state: State) -> tzinfo | None:
     """The client's own zone, from the phone number of the intake or of the moved booking."""
-    phone = state.answers.get("phone")
-    if phone is None and state.rescheduling:
+    if "phone" not in state.answers and state.rescheduling:
         booking = ctx.store.booking(state.rescheduling)
-        phone = booking.answers.get("phone") if booking else None
-    return zone_of_phone(phone)
+        return render.booking_zone(booking) if booking else None
+    return zone_of_phone(state.answers.get("phone"))
 
 
 def ask(ctx: Context, state: State, out: Outcome, progress: bool = True) -> None:

@@ -11,7 +11,6 @@ from dialogs.messages import (
     State,
     Turn,
 )
-from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     Question,
 )
@@ -66,7 +65,7 @@ def move_to(ctx: Context, state: State, start: datetime, turn: Turn) -> State:
         return state
     log.info("booking %s moved by the client", moved.ref)
     state.step, state.rescheduling, state.resume = state.resume or "done", None, None
-    when = ctx.t.at(moved.start, lang, zone_of_phone(moved.answers.get("phone")))
+    when = ctx.t.at(moved.start, lang, render.booking_zone(moved))
     turn.out.replies.append(
         Reply(
             ctx.t(lang, "mybooking.moved", when=when, ref=moved.ref),

@@ -10,7 +10,6 @@ from dialogs.messages import (
     Outcome,
     Reply,
 )
-from dialogs.parsers import zone_of_phone
 from dialogs.render import STATUS_LINES
 from storage import BookingStatus
 
@@ -50,7 +49,7 @@ def staff_action(
     log.info("booking %s %s by staff", ref, booking.status)
     out.staff_edits += render.staff_edit(ctx, booking)
     lang = booking.client_lang
-    when = ctx.t.at(booking.start, lang, zone_of_phone(booking.answers.get("phone")))
+    when = ctx.t.at(booking.start, lang, render.booking_zone(booking))
     if booking.status == BookingStatus.CONFIRMED:
         message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
     else:

@@ -152,6 +152,14 @@ class BookingsMixin:
         self._plan_reminders(ref)
         return BookedSlot(ref, start.astimezone(self.schedule.tz))
 
+    def _open_at(self, calendar, start: datetime, now: datetime) -> bool:
+        """Whether `calendar` offers a session from `start`: its hours, notice, horizon and
+        holidays, and no time off or closure over it."""
+        length = timedelta(minutes=self.schedule.session_minutes)
+        return self.schedule.is_bookable(start, now, calendar.hours) and not calendar.is_off(
+            start, length
+        )
+
     def _insert(
         self, *, start: datetime, status: str, way: str, lang: str, fields: dict
     ) -> Booking:
@@ -160,10 +168,7 @@ class BookingsMixin:
         with self._session() as session:
             calendars = self._calendars(session, way, lang)
         for calendar in calendars:
-            session_length = timedelta(minutes=self.schedule.session_minutes)
-            if not self.schedule.is_bookable(start, now, calendar.hours) or calendar.is_off(
-                start, session_length
-            ):
+            if not self._open_at(calendar, start, now):
                 continue
             for _attempt in range(3):  # a new reference if one collides
                 row = Booking(
@@ -253,11 +258,8 @@ class BookingsMixin:
         with self._session() as session:
             calendars = self._calendars(session, current.way, current.consult_lang)
         calendars.sort(key=lambda c: c.id != current.consultant_id)  # same consultant first
-        length = timedelta(minutes=self.schedule.session_minutes)
         for calendar in calendars:
-            if not self.schedule.is_bookable(start, now, calendar.hours) or calendar.is_off(
-                start, length
-            ):  # a move keeps to time off and closures like a new booking
+            if not self._open_at(calendar, start, now):  # time off and closures, as a booking
                 continue
             with self._session() as session:
                 try:

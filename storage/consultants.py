@@ -142,13 +142,7 @@ class ConsultantsMixin:
     def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
         """The calendars that can take a client who wants `way` in `lang`; each is off during
         its consultant's time off and the practice's closures."""
-        closed = tuple(
-            (off.starts_at, off.ends_at)
-            for off in session.exec(select(TimeOff).where(TimeOff.consultant_id == CLOSURE))
-        )
         consultants = session.exec(select(Consultant).where(Consultant.active)).all()
-        if not consultants:
-            return [_Calendar(0, None, closed)]
         fitting = [
             c
             for c in consultants
@@ -156,10 +150,12 @@ class ConsultantsMixin:
             and (way is None or way in c.ways.split(","))
         ]
         offs: dict[int, list[tuple[datetime, datetime]]] = {}
-        for off in session.exec(
-            select(TimeOff).where(TimeOff.consultant_id.in_([c.id for c in fitting]))
-        ):
+        wanted = [CLOSURE, *(c.id for c in fitting)]  # one query: closures and time off
+        for off in session.exec(select(TimeOff).where(TimeOff.consultant_id.in_(wanted))):
             offs.setdefault(off.consultant_id, []).append((off.starts_at, off.ends_at))
+        closed = tuple(offs.get(CLOSURE, ()))
+        if not consultants:
+            return [_Calendar(0, None, closed)]
         return [
             _Calendar(c.id, parse_weekly_hours(c.hours), (*offs.get(c.id, ()), *closed))
             for c in fitting

@@ -164,10 +164,11 @@ class Store(
     def _open(self, token: str) -> dict:
         return json.loads(self.cipher.decrypt(token)) if token else {}
 
-    def check_key(self) -> None:
+    def check_key(self, samples: list[str] | None = None) -> None:
         """Raise DataKeyError unless the key opens the stored data (a wrong key, or the key
-        file of another install, is caught at start, not at a client's first message)."""
-        for token in sealed_samples(self.engine):
+        file of another install, is caught at start, not at a client's first message).
+        `samples`: the store's `sealed_samples`, if already read."""
+        for token in sealed_samples(self.engine) if samples is None else samples:
             self.cipher.decrypt(token)
 
     # Organizations
