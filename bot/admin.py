@@ -1,6 +1,7 @@
 """`intake-bot org|staff|db|purge|rotate-key|generate-key`: the admin's commands."""
 
 import argparse
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from bot.errors import fail
 from bot.wiring import open_store, purger
 from dialogs.questions import WAY_LABELS
 from storage import open_database
-from storage.crypto import Cipher, generate_key, write_key_file
+from storage.crypto import RELOAD_SECONDS, generate_key, write_key_file
 from storage.migrate import current_revision
 
 
@@ -55,10 +56,12 @@ def add_admin_commands(commands) -> None:
     rotate = commands.add_parser(
         "rotate-key",
         help="re-encrypt all stored personal data under a new key",
-        description="With the key file (the default): makes a new key, re-encrypts everything, "
-        "and keeps only the new key in the file. With INTAKE_DATA_KEY: put the new key first "
-        "(INTAKE_DATA_KEY=new,old; `intake-bot generate-key` makes one), run this, then drop "
-        "the old key.",
+        description="With the key file (the default): writes a new key first in the file "
+        "(running bots follow it within a second), re-encrypts everything in batches, and "
+        "then keeps only the new key. Safe while bots run; after a crash, run it again and it "
+        "goes on where it stopped. With INTAKE_DATA_KEY: restart every bot with "
+        "INTAKE_DATA_KEY=new,old (`intake-bot generate-key` makes one), run this, then drop "
+        "the old key. It refuses to finish while any value is still under an old key.",
     )
     rotate.set_defaults(action=_rotate_key)
     commands.add_parser(
@@ -298,18 +301,41 @@ def _purge(_args: argparse.Namespace, settings: Settings) -> int:
 def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     if settings.intake_data_key:
-        count = store.rotate_key(store.cipher)
-        print(
-            f"re-encrypted {count} records under the first key of INTAKE_DATA_KEY; "
-            "the other keys can now be removed"
-        )
-        return 0
+        return _seal_again(store, "the other keys of INTAKE_DATA_KEY can now be removed")
     key_file = settings.data_key_file
-    old = key_file.read_text().split()
-    new = generate_key()
-    # The file holds both keys while re-encrypting, so a crash midway loses nothing.
-    write_key_file(key_file, [new, *old])
-    count = store.rotate_key(Cipher.from_text(",".join([new, *old])))
-    write_key_file(key_file, [new])
-    print(f"re-encrypted {count} records; {key_file} now holds only the new key")
-    return 0
+    keys = key_file.read_text().split()
+    if len(keys) > 1:  # the file holds both keys only while a rotation runs
+        print(f"resuming the rotation to key {store.cipher.current_id}, which did not finish")
+    else:
+        # The new key first, the old one after it: bots that follow the file (within a
+        # second) seal with the new key and still open the old values.
+        keys = [generate_key(), *keys]
+        write_key_file(key_file, keys)
+        store.cipher.reload()
+        time.sleep(SETTLE_SECONDS)
+    code = _seal_again(store, f"{key_file} now holds only the new key")
+    if code == 0:
+        write_key_file(key_file, keys[:1])
+    return code
+
+
+SETTLE_SECONDS = 2 * RELOAD_SECONDS  # running bots see a changed key file within this
+PASSES = 5  # a bot still sealing with an old key shows up in every pass
+
+
+def _seal_again(store, done: str) -> int:
+    """Seal every value under the current key; refuse to finish while any is left under an
+    old one (a bot still running with the old key first), so that nothing is stranded."""
+    count = 0
+    for _pass in range(PASSES):
+        count += store.reseal()
+        time.sleep(RELOAD_SECONDS)  # what a bot on an old key seals meanwhile shows up here
+        left = store.not_current()
+        if not left:
+            print(f"re-encrypted {count} values under key {store.cipher.current_id}; {done}")
+            return 0
+    return fail(
+        f"{left} values are still sealed under an old key: is a bot running with the old key "
+        "first? Nothing was removed; run rotate-key again once every bot has the new key",
+        1,
+    )

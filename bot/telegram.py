@@ -222,19 +222,23 @@ class TelegramFront:
 
     def _take_alert(self, query: CallbackQuery, alert_id: int) -> tuple[list[Call], list[str]]:
         tapper = query.from_user.id  # the answer goes in their own queue, not the group's
-        answer, line, waited = self.engine.take_alert(
+        taken = self.engine.take_alert(
             alert_id=alert_id, staff_user_id=tapper, staff_name=query.from_user.full_name
         )
-        calls = [answer_call(tapper, query.id, answer, alert=line is None)]
+        answer = answer_call(tapper, query.id, taken.answer, alert=True)  # read, not a toast
+        line = taken.line
         if line is None:
-            return calls, []
-        taken = [f"alert_taken:{waited:.0f}"]
+            return [answer], []
+        # It names the risk category: erasure empties it, and /mydata tells the client.
+        answer = dataclasses.replace(answer, about=taken.access["client_user_id"])
+        answer.payload["then_record_access"] = [taken.access]
+        calls, events = [answer], [f"alert_taken:{taken.waited:.0f}"]
         if not isinstance(query.message, Message) or not query.message.text:
-            return calls, taken  # too old for Telegram to show us: nothing to edit
+            return calls, events  # too old for Telegram to show us: nothing to edit
         # The tapped message itself says who took it, and loses its button.
         edited = {"text": f"{query.message.text}\n\n{line}", "reply_markup": None}
         edited["message_id"] = query.message.message_id
-        return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], taken
+        return [*calls, Call(query.message.chat.id, "edit", edited, URGENT)], events
 
     def _booking_button(
         self, query: CallbackQuery, space: str, action: str, ref: str

@@ -7,7 +7,7 @@ from dialogs.crisis import CrisisScreen
 from dialogs.engine import IntakeEngine
 from dialogs.i18n import Texts
 from storage import Store, open_database
-from storage.store import sealed_samples
+from storage.sealing import sealed_samples
 
 log = logging.getLogger("intake_bot")
 
@@ -19,6 +19,8 @@ def open_store(settings: Settings) -> Store:
     cipher = settings.cipher(may_create=not samples)
     store = Store(engine, settings.schedule(), cipher, reminder_hours=settings.reminder_hours)
     store.check_key(samples)
+    if store.has_legacy():  # from a release that did not bind values to their place
+        log.info("sealing stored values again, each bound to its place: %d", store.reseal())
     return store
 
 

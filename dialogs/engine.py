@@ -112,7 +112,7 @@ class IntakeEngine:
     def details_access(self, **kwargs) -> dict | None:
         return rights.details_access(self.ctx, **kwargs)
 
-    def take_alert(self, **kwargs) -> tuple[str, str | None, float | None]:
+    def take_alert(self, **kwargs) -> protocol.Taken:
         return protocol.take(self.ctx, **kwargs)
 
     def escalations(self) -> list:

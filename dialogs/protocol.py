@@ -5,6 +5,7 @@ The alert is a row (storage/alerts.py) so that the first tap wins and a job can 
 it holds no words of the client's, only the kind of risk."""
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from dialogs import screens
@@ -54,6 +55,11 @@ def safety_question(ctx: Context, lang: str, alert_id: int) -> Reply:
     )
 
 
+def alert_number(alert_id: int) -> str:
+    """How staff and client name an alert: short, and not a booking's reference."""
+    return f"A-{alert_id}"
+
+
 def alert_ref(alert_id: int) -> str:
     """What the outbox knows an alert's posts by, so that erasure can reach them."""
     return f"{ALERT_REF}{alert_id}"
@@ -65,7 +71,8 @@ def take_button(ctx: Context, alert_id: int) -> list[list[Button]]:
 
 def _details(ctx: Context, user_id: int, state: State | None, sender: str | None) -> dict[str, str]:
     """Who to call: the name and phone of the intake in progress, or else of the client's
-    latest booking (a booked client's intake is over, but their number is known)."""
+    latest booking (a booked client's intake is over, but their number is known). Never the
+    risk category: the whole group reads this; the one who takes the alert sees it."""
     staff = ctx.config.staff_lang
     unknown = ctx.t(staff, "crisis.not_given")
     answers = state.answers if state else {}
@@ -95,7 +102,7 @@ def alert(
     text = ctx.t(
         staff,
         "staff.urgent_alert",
-        category=ctx.t(staff, CRISIS_LABELS[risk]),
+        ref=alert_number(alert_id),
         minutes=config.alert_take_minutes,
         **_details(ctx, turn.user_id, state, sender),
     )
@@ -209,7 +216,7 @@ def raised(
     text = ctx.t(
         staff,
         msgid,
-        category=ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide")),
+        ref=alert_number(found.id),
         minutes=minutes,
         taken=_taken_line(ctx, found) if found.acknowledged_by else "",
         **(_details(ctx, found.user_id, state, None) | ({"phone": phone} if phone else {})),
@@ -243,21 +250,42 @@ def _state_of(ctx: Context, user_id: int) -> State | None:
     return State.load(saved) if saved else None
 
 
-def take(
-    ctx: Context, *, alert_id: int, staff_user_id: int, staff_name: str
-) -> tuple[str, str | None, float | None]:
-    """ "I'm calling" tapped: (answer to the tap, the line to add to the alert, seconds it
-    waited). Only the first tap takes it; the others are told who did."""
+@dataclass(frozen=True)
+class Taken:
+    """What an "I'm calling" tap gives: the answer to the tap (to the tapper alone), and for
+    the one who took the alert the line to add to it, how long it waited, and the access to
+    record (they were shown the risk category)."""
+
+    answer: str
+    line: str | None = None
+    waited: float | None = None
+    access: dict | None = None
+
+
+def take(ctx: Context, *, alert_id: int, staff_user_id: int, staff_name: str) -> Taken:
+    """ "I'm calling" tapped. Only the first tap takes it; the others are told who did."""
     staff = ctx.config.staff_lang
     if not is_staff(ctx, staff_user_id):
-        return ctx.t(staff, "staff.alert_not_authorized"), None, None
+        return Taken(ctx.t(staff, "staff.alert_not_authorized"))
     consultant = ctx.store.consultant_by_telegram(staff_user_id)
     name = consultant.name if consultant else staff_name
     won, found = ctx.store.acknowledge_alert(alert_id, name)
     if found is None:
-        return ctx.t(staff, "staff.details_gone"), None, None
+        return Taken(ctx.t(staff, "staff.details_gone"))
     if not won:
-        return ctx.t(staff, "staff.alert_already", who=found.acknowledged_by), None, None
+        return Taken(ctx.t(staff, "staff.alert_already", who=found.acknowledged_by))
     log.info("crisis alert taken by staff")
-    waited = (found.acknowledged_at - found.raised_at).total_seconds()
-    return ctx.t(staff, "staff.alert_yours"), _taken_line(ctx, found).strip(), waited
+    category = ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide"))
+    access = {
+        "client_user_id": found.user_id,
+        "staff_user_id": staff_user_id,
+        "staff_name": name,
+        "booking_ref": alert_number(found.id),
+        "what": "risk",
+    }
+    return Taken(
+        ctx.t(staff, "staff.alert_yours", category=category),
+        _taken_line(ctx, found).strip(),
+        (found.acknowledged_at - found.raised_at).total_seconds(),
+        access,
+    )

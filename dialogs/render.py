@@ -17,7 +17,6 @@ from dialogs.messages import (
 from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     CONTACT,
-    CRISIS_LABELS,
     WAY_LABELS,
 )
 from storage import BookingStatus, BookingView
@@ -41,10 +40,8 @@ def staff_text(ctx: Context, booking: BookingView) -> str:
     staff = ctx.config.staff_lang
     answers = booking.answers
     org = ctx.store.find_active_org(booking.org_code)
-    flag = ""
-    if booking.urgent:
-        category = ctx.t(staff, CRISIS_LABELS[booking.urgent])
-        flag = ctx.t(staff, "staff.urgent_flag", category=category) + "\n\n"
+    # The whole group reads this: that the client needs a prompt call, not why (Details say).
+    flag = ctx.t(staff, "staff.urgent_flag") + "\n\n" if booking.urgent else ""
     body = ctx.t(
         staff,
         "staff.new_booking",

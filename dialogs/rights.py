@@ -22,13 +22,18 @@ from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
     BY_KEY,
     CORRECTABLE,
+    CRISIS_LABELS,
     QUESTIONS,
 )
 from dialogs.render import CLIENT_STATUS
 from storage import STANDING
 
 # How /mydata tells the client what a staff member saw of them.
-ACCESS_LINES = {"details": _("mydata.access_line"), "agenda": _("mydata.access_agenda")}
+ACCESS_LINES = {
+    "details": _("mydata.access_line"),
+    "agenda": _("mydata.access_agenda"),
+    "risk": _("mydata.access_risk"),
+}
 
 log = logging.getLogger(__name__)
 
@@ -263,17 +268,30 @@ def staff_details(ctx: Context, *, ref: str, staff_user_id: int) -> tuple[str, l
     booking = ctx.store.booking(ref)
     if booking is None or not booking.answers:
         return ctx.t(staff, "staff.details_gone"), []
+    if not may_read_details(ctx, booking, staff_user_id):
+        return ctx.t(staff, "staff.details_not_yours"), []
     state = State(lang=staff, answers=booking.answers)
     lines = [
         ctx.t(staff, "staff.details_title", ref=ref, when=ctx.t.when(booking.start, staff)),
         "",
     ]
+    if booking.urgent:  # the risk category travels with Details, never in the group
+        category = ctx.t(staff, CRISIS_LABELS[booking.urgent])
+        lines[1:1] = ["", ctx.t(staff, "staff.details_risk", category=category)]
     lines += [
         f"{ctx.t(staff, q.label)}: {screens.shown(ctx, state, q, limit=None)}"
         for q in QUESTIONS
         if q.label and q.key != "time"
     ]
     return ctx.t(staff, "staff.details_sent"), split_message("\n".join(lines))
+
+
+def may_read_details(ctx: Context, booking, staff_user_id: int) -> bool:
+    """A client's own words are for their consultant and the intake coordinators alone."""
+    if staff_user_id in ctx.config.staff_ids:
+        return True
+    consultant = ctx.store.consultant_by_telegram(staff_user_id)
+    return consultant is not None and consultant.id == booking.consultant_id
 
 
 def details_access(ctx: Context, *, ref: str, staff_user_id: int, staff_name: str) -> dict | None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import select
 
-from storage.models import CrisisAlert, OutboxMessage
+from storage.models import CrisisAlert, OutboxMessage, place
 
 ALERT_REF = "alert-"  # dialogs/protocol.py gives an alert's posts this ref and its id
 
@@ -29,21 +29,20 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
-def _view(row: CrisisAlert) -> AlertView:
-    return AlertView(
-        row.id,
-        row.user_id,
-        row.chat_id,
-        row.category,
-        _aware(row.raised_at),
-        row.safety,
-        row.acknowledged_by,
-        _aware(row.acknowledged_at),
-    )
-
-
 class AlertsMixin:
     """Part of Store: crisis alerts."""
+
+    def _alert_view(self, row: CrisisAlert) -> AlertView:
+        return AlertView(
+            row.id,
+            row.user_id,
+            row.chat_id,
+            self._open(row.category, place(CrisisAlert, "category", row.user_id)),
+            _aware(row.raised_at),
+            row.safety,
+            row.acknowledged_by,
+            _aware(row.acknowledged_at),
+        )
 
     def raise_alert(
         self,
@@ -59,7 +58,7 @@ class AlertsMixin:
             row = CrisisAlert(
                 user_id=user_id,
                 chat_id=chat_id,
-                category=category,
+                category=self._seal(category, place(CrisisAlert, "category", user_id)),
                 raised_at=now,
                 safety_due_at=now + ask_within,
                 realert_due_at=now + take_within,
@@ -76,12 +75,12 @@ class AlertsMixin:
                 .order_by(CrisisAlert.id.desc())
                 .limit(1)
             ).first()
-            return _view(row) if row else None
+            return self._alert_view(row) if row else None
 
     def alert(self, alert_id: int) -> AlertView | None:
         with self._session() as session:
             row = session.get(CrisisAlert, alert_id)
-            return _view(row) if row else None
+            return self._alert_view(row) if row else None
 
     def answer_safety(self, alert_id: int, safety: str) -> bool:
         """Record the client's answer; True when it is news ("unsafe" after anything else)."""
@@ -104,7 +103,7 @@ class AlertsMixin:
                 .values(acknowledged_by=staff_name[:200], acknowledged_at=now)
             ).rowcount
             row = session.get(CrisisAlert, alert_id)
-            return bool(won), (_view(row) if row else None)
+            return bool(won), (self._alert_view(row) if row else None)
 
     def take_silent_alerts(self) -> list[AlertView]:
         """Alerts whose safety question went unanswered in time, each taken once."""
@@ -134,7 +133,7 @@ class AlertsMixin:
                 ).rowcount
                 if claimed:
                     session.refresh(row)
-                    taken.append(_view(row))
+                    taken.append(self._alert_view(row))
         return taken
 
     def forget_alert_posts(self, user_id: int) -> list[tuple[int, int]]:
@@ -173,4 +172,4 @@ class AlertsMixin:
             rows = session.exec(
                 select(CrisisAlert).where(CrisisAlert.user_id == user_id).order_by(CrisisAlert.id)
             ).all()
-            return [_view(row) for row in rows]
+            return [self._alert_view(row) for row in rows]

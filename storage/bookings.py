@@ -19,6 +19,7 @@ from storage.models import (
     Booking,
     BookingStatus,
     WaitlistEntry,
+    place,
 )
 from storage.schedule import SlotTaken
 
@@ -94,7 +95,6 @@ class BookingsMixin:
                 "way": way,
                 "consult_lang": lang,
                 "client_lang": client_lang,
-                "answers": "",
                 "expires_at": now + timedelta(minutes=HOLD_MINUTES),
             },
         )
@@ -121,8 +121,6 @@ class BookingsMixin:
             "way": way,
             "consult_lang": consult_lang,
             "client_lang": client_lang,
-            "answers": self._seal(answers),
-            "urgent": urgent,
             "expires_at": None,
             "created_at": self.clock(),
         }
@@ -137,7 +135,11 @@ class BookingsMixin:
                     Booking.user_id == user_id,
                     Booking.slot_start == start,
                 )
-                .values(status=BookingStatus.PENDING, **fields)
+                .values(
+                    status=BookingStatus.PENDING,
+                    **fields,
+                    **self._sealed_answers(hold_ref, answers, urgent),
+                )
             ).rowcount
         if kept:
             ref = hold_ref
@@ -148,6 +150,8 @@ class BookingsMixin:
                 way=way,
                 lang=consult_lang,
                 fields={"user_id": user_id, "chat_id": chat_id, **fields},
+                answers=answers,
+                urgent=urgent,
             ).ref
         self._plan_reminders(ref)
         return BookedSlot(ref, start.astimezone(self.schedule.tz))
@@ -160,8 +164,23 @@ class BookingsMixin:
             start, length
         )
 
+    def _sealed_answers(self, ref: str, answers: dict, urgent: str | None) -> dict:
+        """A booking's answers and risk category, sealed to its reference."""
+        return {
+            "answers": self._seal(answers, place(Booking, "answers", ref)) if answers else "",
+            "urgent": self._seal(urgent, place(Booking, "urgent", ref)) if urgent else None,
+        }
+
     def _insert(
-        self, *, start: datetime, status: str, way: str, lang: str, fields: dict
+        self,
+        *,
+        start: datetime,
+        status: str,
+        way: str,
+        lang: str,
+        fields: dict,
+        answers: dict | None = None,
+        urgent: str | None = None,
     ) -> Booking:
         """Insert a booking on the first fitting calendar that has `start` free."""
         now = self.clock()
@@ -171,13 +190,15 @@ class BookingsMixin:
             if not self._open_at(calendar, start, now):
                 continue
             for _attempt in range(3):  # a new reference if one collides
+                ref = _new_ref()
                 row = Booking(
-                    ref=_new_ref(),
+                    ref=ref,
                     consultant_id=calendar.id,
                     slot_start=start,
                     slot_minutes=self.schedule.session_minutes,
                     status=status,
                     **fields,
+                    **self._sealed_answers(ref, answers or {}, urgent),
                 )
                 with self._session() as session:
                     try:
@@ -339,11 +360,13 @@ class BookingsMixin:
             way=row.way,
             consult_lang=row.consult_lang,
             client_lang=row.client_lang,
-            answers=self._open(row.answers) if row.user_id and row.answers else {},
+            answers=self._open(row.answers, place(Booking, "answers", row.ref))
+            if row.user_id
+            else {},
             staff_chat_id=row.staff_chat_id,
             staff_message_id=row.staff_message_id,
             created_at=row.created_at,
-            urgent=row.urgent,
+            urgent=self._open(row.urgent, place(Booking, "urgent", row.ref), empty="") or None,
             consultant_id=row.consultant_id,
             decided_by=row.decided_by,
             sequence=row.sequence,
@@ -376,6 +399,6 @@ class BookingsMixin:
                     way=way,
                     consult_lang=consult_lang,
                     client_lang=client_lang,
-                    answers=self._seal(contact),
+                    answers=self._seal(contact, place(WaitlistEntry, "answers", user_id)),
                 )
             )

@@ -79,7 +79,8 @@ class Booking(SQLModel, table=True):
     client_lang: str = Field(max_length=8)
     answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted JSON of the answers
     created_at: datetime = Field(default_factory=utcnow)
-    urgent: str | None = Field(default=None, max_length=32)  # crisis category noticed, if any
+    # The crisis category noticed, if any: sealed, as health data.
+    urgent: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
     # The calendar file's SEQUENCE: raised by every move and by the cancellation.
     sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
@@ -194,7 +195,7 @@ class CrisisAlert(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(index=True, sa_type=BigInteger)
     chat_id: int = Field(sa_type=BigInteger)
-    category: str = Field(max_length=32)
+    category: str = Field(sa_column=Column(Text, nullable=False))  # sealed: health data
     raised_at: datetime = Field(default_factory=utcnow)
     safety: str | None = Field(default=None, max_length=8)  # safe, unsafe, silent
     safety_due_at: datetime = Field(index=True)  # no answer by then: the alert is raised
@@ -202,3 +203,21 @@ class CrisisAlert(SQLModel, table=True):
     acknowledged_at: datetime | None = None
     realert_due_at: datetime = Field(index=True)  # nobody has taken it by then: posted again
     realerted_at: datetime | None = None
+
+
+# Every sealed column, with the field of its row that names the value's owner. A sealed value
+# is bound to its place (table, column, owner): moved into another client's row, it does not
+# open. An outbox row is bound to the chat it goes to.
+SEALED = (
+    (Conversation, "state", "user_id"),
+    (Booking, "answers", "ref"),
+    (Booking, "urgent", "ref"),
+    (WaitlistEntry, "answers", "user_id"),
+    (OutboxMessage, "payload", "chat_id"),
+    (CrisisAlert, "category", "user_id"),
+)
+
+
+def place(table: type[SQLModel], column: str, owner: object) -> str:
+    """What a value sealed in `table.column` of `owner`'s row is bound to."""
+    return f"{table.__tablename__}.{column}:{owner}"

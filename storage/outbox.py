@@ -2,14 +2,13 @@
 kept until Telegram has taken it, so a crash or an outage loses nothing and two instances send
 nothing twice (but see README: a crash right after a send may repeat that one message)."""
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, insert, or_, update
 from sqlmodel import select
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, place
 
 # A claimed message not settled by then is taken as abandoned (its process died) and claimed
 # again. A live sender renews its claims every RENEW_EVERY, however long a send waits (a group
@@ -55,7 +54,7 @@ class OutboxMixin:
                     kind=kind,
                     ref=ref,
                     about=about,
-                    payload=self._seal(payload),
+                    payload=self._seal(payload, place(OutboxMessage, "payload", chat_id)),
                     priority=priority,
                     origin=self.instance,
                     next_attempt_at=now,
@@ -102,7 +101,9 @@ class OutboxMixin:
                     "kind": call.get("kind", "send"),
                     "ref": call.get("ref"),
                     "about": call.get("about"),
-                    "payload": self._seal(call["payload"]),
+                    "payload": self._seal(
+                        call["payload"], place(OutboxMessage, "payload", call["chat_id"])
+                    ),
                     "priority": call.get("priority", 2),
                     "origin": self.instance,
                     "next_attempt_at": now,
@@ -212,7 +213,7 @@ class OutboxMixin:
             if won != 1:
                 continue
             try:
-                payload = json.loads(self.cipher.decrypt(row.payload))
+                payload = self._open(row.payload, place(OutboxMessage, "payload", row.chat_id))
             except Exception:  # a key that is gone, or a damaged row: not a block to all
                 session.execute(
                     update(OutboxMessage)

@@ -1,5 +1,4 @@
-"""Consent, the client's rights (export, correction, erasure), staff access and retention, and
-re-encryption under a new key."""
+"""Consent, the client's rights (export, correction, erasure), staff access and retention."""
 
 from datetime import datetime, timedelta
 
@@ -8,7 +7,6 @@ from sqlmodel import Session, select
 
 from storage.alerts import ALERT_REF
 from storage.bookings import BookingView
-from storage.crypto import Cipher
 from storage.models import (
     STANDING,
     Booking,
@@ -21,14 +19,7 @@ from storage.models import (
     Reminder,
     StaffAccess,
     WaitlistEntry,
-)
-
-# Every column that holds a sealed value.
-SEALED = (
-    (Conversation, Conversation.state),
-    (Booking, Booking.answers),
-    (WaitlistEntry, WaitlistEntry.answers),
-    (OutboxMessage, OutboxMessage.payload),
+    place,
 )
 
 
@@ -88,7 +79,11 @@ class PrivacyMixin:
             consultants = {c.telegram_user_id for c in self.consultants(active_only=False)}
             return {
                 "telegram_user_id": user_id,
-                "conversation": self._open(conversation.state) if conversation else None,
+                "conversation": self._open(
+                    conversation.state, place(Conversation, "state", user_id)
+                )
+                if conversation
+                else None,
                 "conversation_updated_at": conversation.updated_at.isoformat()
                 if conversation
                 else None,
@@ -120,7 +115,7 @@ class PrivacyMixin:
                         "way": w.way,
                         "consultation_language": w.consult_lang,
                         "since": w.created_at.isoformat(),
-                        "contact": self._open(w.answers),
+                        "contact": self._open(w.answers, place(WaitlistEntry, "answers", user_id)),
                     }
                     for w in session.exec(
                         select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
@@ -143,9 +138,10 @@ class PrivacyMixin:
         with self._session() as session:
             rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()
             for row in rows:
-                answers = self._open(row.answers)
+                where = place(Booking, "answers", row.ref)
+                answers = self._open(row.answers, where)
                 answers[key] = value
-                row.answers = self._seal(answers)
+                row.answers = self._seal(answers, where)
         return [b for b in self.client_bookings(user_id) if b.status in STANDING]
 
     def erase_client(self, user_id: int) -> list[BookingView]:
@@ -267,22 +263,10 @@ class PrivacyMixin:
         session.execute(delete(ConsentRecord).where(ConsentRecord.user_id.not_in(kept)))
         session.execute(delete(StaffAccess).where(StaffAccess.client_user_id.not_in(kept)))
 
-    def rotate_key(self, new: Cipher) -> int:
-        """Re-encrypt every sealed value of every table under `new`'s current key (an empty
-        one, as a held time's answers or an erased message, stays empty); return how many."""
-        count = 0
-        with self._session() as session:
-            for model, column in SEALED:
-                for row in session.exec(select(model).where(column != "")).all():
-                    name = column.key
-                    setattr(row, name, new.encrypt(self.cipher.decrypt(getattr(row, name))))
-                    count += 1
-        self.cipher = new
-        return count
-
 
 def _anonymize(row: Booking, *, cancel: bool) -> None:
     if cancel and row.status in STANDING:
         row.status = BookingStatus.CANCELLED
     row.user_id = row.chat_id = 0
     row.answers = ""
+    row.urgent = None  # the kind of risk is the client's health data too

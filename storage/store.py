@@ -1,6 +1,5 @@
 """The one door to the database: callers get plain data back, never sessions."""
 
-import json
 import logging
 import re
 import secrets
@@ -26,11 +25,13 @@ from storage.models import (
     Conversation,
     Organization,
     ProcessedUpdate,
+    place,
 )
 from storage.outbox import OutboxMixin
-from storage.privacy import SEALED, PrivacyMixin
+from storage.privacy import PrivacyMixin
 from storage.reminders import RemindersMixin
 from storage.schedule import Schedule
+from storage.sealing import SealingMixin
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,6 @@ _VERSIONS = "conversation_versions"
 # What a client can type without doubt on a phone: letters (Latin or Cyrillic) and digits.
 ORG_CODE = re.compile(r"(?=.{3,32}$)[^\W_]+(-[^\W_]+)*")
 ORG_NAME_MAX = 100
-
-
-def sealed_samples(engine: Engine) -> list[str]:
-    """One sealed value of each table that has them; [] for a store that holds none."""
-    with Session(engine) as session:
-        found = [session.exec(select(column).where(column != "")).first() for _m, column in SEALED]
-    return [value for value in found if value]
 
 
 def normalize_code(code: str) -> str:
@@ -73,6 +67,7 @@ class Store(
     RemindersMixin,
     OutboxMixin,
     PrivacyMixin,
+    SealingMixin,
 ):
     """Organizations, saved conversations and bookings over one SQLAlchemy engine.
 
@@ -158,19 +153,6 @@ class Store(
         with self.engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement)
 
-    def _seal(self, data: dict) -> str:
-        return self.cipher.encrypt(json.dumps(data, ensure_ascii=False))
-
-    def _open(self, token: str) -> dict:
-        return json.loads(self.cipher.decrypt(token)) if token else {}
-
-    def check_key(self, samples: list[str] | None = None) -> None:
-        """Raise DataKeyError unless the key opens the stored data (a wrong key, or the key
-        file of another install, is caught at start, not at a client's first message).
-        `samples`: the store's `sealed_samples`, if already read."""
-        for token in sealed_samples(self.engine) if samples is None else samples:
-            self.cipher.decrypt(token)
-
     # Organizations
 
     def add_org(self, *, code: str, name: str) -> Org:
@@ -228,7 +210,7 @@ class Store(
             row = session.connection().execute(query).first()
             if versions is not None:
                 versions[user_id] = row.version if row else None
-        return self._open(row.state) if row else None
+        return self._open(row.state, place(Conversation, "state", user_id)) if row else None
 
     def save_conversation(
         self, *, user_id: int, chat_id: int, state: dict, active: bool = True
@@ -236,7 +218,7 @@ class Store(
         """Save a client's state; in a unit of work, only over the version it read."""
         values = {
             "chat_id": chat_id,
-            "state": self._seal(state),
+            "state": self._seal(state, place(Conversation, "state", user_id)),
             "updated_at": self.clock(),
             "active": active,
             "nudged_at": None,

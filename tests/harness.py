@@ -26,8 +26,7 @@ def settings_for(tg: FakeTelegram, db_url: str, **extra: object) -> Settings:
         telegram_api_base_url=tg.base_url,
         staff_chat_id=STAFF_CHAT,
         database_url=db_url,
-        intake_data_key=TEST_KEY,
-        **extra,
+        **{"intake_data_key": TEST_KEY, **extra},
     )
 
 

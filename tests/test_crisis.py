@@ -143,8 +143,9 @@ def test_risk_gets_guidance_first_then_asks_to_go_on_and_alerts_staff_once(clien
     client.press("callme:no")
     assert client.buttons() == ["crisis:yes", "crisis:no"]
     [alert] = client.staff
-    assert "СПЕШНО" in alert and "самоубийство" in alert and "Maria Ivanova" in alert
+    assert "СПЕШНО" in alert and "A-1" in alert and "Maria Ivanova" in alert
     assert "want to die" not in alert  # never the client's own words in the group
+    assert "самоубийство" not in alert  # nor the kind of risk: the whole group reads it
     client.say("no really, I want to die")
     assert len(client.staff) == 1  # one alert per intake
     client.press("crisis:yes")

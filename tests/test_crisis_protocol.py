@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.effects import NOTICE, URGENT, Call
+from dialogs.questions import CRISIS_LABELS
 from tests.harness import STAFF_CHAT, running_bot
 from tests.walk import settled
 
@@ -145,3 +146,22 @@ async def test_erasure_reaches_the_alert_posts_and_mydata_lists_the_alerts(tg, d
         texts = [m.text for m in tg.messages_for(STAFF_CHAT)]
         assert all("Eva" not in t and "сигнал е премахнат" in t for t in texts), texts
         assert store.latest_alert(9406) is None
+
+
+async def test_only_the_one_who_takes_an_alert_sees_the_kind_of_risk(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=STAFF) as store:
+        tg.user(STAFF[0], first_name="Maria")
+        eva = tg.user(9407, first_name="Eva", language_code="en")
+        await eva.send(RISKY)
+        await eva.click("safe:no:1")  # the louder post, too
+        kind = tg.front.engine.t("bg", CRISIS_LABELS[store.latest_alert(9407).category])
+        await tg.group(STAFF_CHAT).click(STAFF[0], "📞 Обаждам се")
+        await settled(tg, store)
+        assert kind in tg.callback_answers[-1]  # to the one who tapped, as an alert to read
+        assert tg.callback_answer_calls[-1].get("show_alert") is True
+        labels = [tg.front.engine.t("bg", label) for label in CRISIS_LABELS.values()]
+        posts = [m.text for m in tg.messages_for(STAFF_CHAT)]
+        assert len(posts) == 2 and all("A-1" in post for post in posts)
+        assert not [label for label in labels for post in posts if label in post]
+        await eva.send("/mydata")
+        assert any("Maria took the alert to call you back" in m.text for m in eva.messages)
