@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, chain, compress
 from pathlib import Path
 
 import ahocorasick
@@ -45,7 +45,8 @@ _LATIN = [
     ("w", "s"), ("x", "h"), ("j", "z"), ("y", "i"), ("ck", "k"),  # "wte" is ще
 ]  # fmt: skip
 _DIGIT_LETTERS = {"6": "s", "4": "c", "1": "i", "0": "o", "3": "e"}
-_DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[64130]|[64130](?=[a-z])")
+# The digit first, so that the search skips straight to digits.
+_DIGIT_IN_WORD = re.compile(r"[64130](?:(?<=[a-z].)|(?=[a-z]))")
 # A blank line ends a sentence, one line break does not: on a phone "i want\nto die" is one.
 _SENTENCE_END = re.compile(r"[.!?;|]+|\n\s*\n|\s[-–—]\s")
 _BREAK = "|"  # stands for the end of a sentence in folded text
@@ -54,9 +55,11 @@ _ANY_WORD = re.compile(r"[^\W_]+|\|")
 # Stress marks (after NFKD), apostrophes, and invisible characters that split a word
 # ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks.
 _MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
-_CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
+# ASCII maps to itself in the table too: str.translate is several times faster when it finds
+# every character it meets.
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC) | {code: code for code in range(128)}
 _NUMBER = re.compile(r"\d{2,}")
-_DOUBLED = re.compile(r"(.)\1+")
+_DOUBLED = re.compile(r"(.)(?=\1)")  # dropped: a run of one letter keeps one
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
 # "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
 _TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш")}
@@ -71,22 +74,31 @@ def _plain(text: str) -> str:
     return _NUMBER.sub(" nn ", text)
 
 
-def fold_plain(text: str) -> list[str]:
-    """Text as words, for rules written in English: "Dieeee" is "die"."""
-    return _ANY_WORD.findall(_DOUBLED.sub(r"\1", _plain(text)))
+def _plain_words(plain: str) -> list[str]:
+    return _ANY_WORD.findall(_DOUBLED.sub("", plain))
 
 
-def fold(text: str) -> list[str]:
-    """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
-    text = _plain(text).translate(_CYRILLIC_TABLE)
+def _bulgarian_words(plain: str) -> list[str]:
+    text = plain.translate(_CYRILLIC_TABLE)
     # Digits stand for letters only inside words ("6te", "4ove4e"), not in "18" or "2 pm".
     text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_LETTERS[m[0]], text)
     for typed, canonical in _LATIN:
         text = text.replace(typed, canonical)
-    return _WORD.findall(_DOUBLED.sub(r"\1", text))
+    return _WORD.findall(_DOUBLED.sub("", text))
 
 
-FOLDS = {"plain": fold_plain, "bulgarian": fold}
+def fold_plain(text: str) -> list[str]:
+    """Text as words, for rules written in English: "Dieeee" is "die"."""
+    return _plain_words(_plain(text))
+
+
+def fold(text: str) -> list[str]:
+    """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
+    return _bulgarian_words(_plain(text))
+
+
+# How a file's words and the text are folded, from text through _plain (done once for both).
+FOLDS = {"plain": _plain_words, "bulgarian": _bulgarian_words}
 
 
 # A rule as data
@@ -116,18 +128,19 @@ class Rules:
     wholes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
-def _tokens(phrase: str, fold=fold_plain) -> tuple[Token, ...]:
+def _tokens(phrase: str, letters: str = "plain") -> tuple[Token, ...]:
     """Written words as tokens; a word with ъ becomes its typed forms joined by "|"."""
     tokens: list[Token] = []
+    words_of = FOLDS[letters]
     for written in phrase.split():
         if written.startswith("{") and written.endswith("}"):
             tokens.append(written)
             continue
         star = "*" if written.endswith("*") else ""
         bare = written.rstrip("*")
-        parts = fold(bare)
-        if fold is FOLDS["bulgarian"] and len(parts) == 1:
-            forms = {part for form in _typed_forms(bare.lower()) for part in fold(form)}
+        parts = words_of(_plain(bare))
+        if letters == "bulgarian" and len(parts) == 1:
+            forms = {p for form in _typed_forms(bare.lower()) for p in words_of(_plain(form))}
             tokens.append("|".join(sorted(f + star for f in forms)))
             continue
         if parts and star:
@@ -169,7 +182,7 @@ def parse(name: str, text: str) -> Rules:
         if section is None:
             raise ValueError(f"{where}: {line!r} before any [section]")
         if section.startswith("{") or section == "not":
-            phrase = _tokens(line, FOLDS[rules.letters])
+            phrase = _tokens(line, rules.letters)
             if not phrase or any(t.startswith("{") for t in phrase):
                 raise ValueError(f"{where}: a word list holds words, not {line!r}")
             target = rules.concepts[section] if section != "not" else rules.everyday
@@ -179,7 +192,7 @@ def parse(name: str, text: str) -> Rules:
         whole = line if len(sentences_of) > 1 else None
         for one in sentences_of:
             pieces = re.split(r"\s*([+&])\s*", one)
-            parts = tuple(_tokens(piece, FOLDS[rules.letters]) for piece in pieces[::2])
+            parts = tuple(_tokens(piece, rules.letters) for piece in pieces[::2])
             if not all(parts):
                 raise ValueError(f"{where}: an empty part in {line!r}")
             rules.rules.append(Rule(section, parts, tuple(pieces[1::2]), one, whole))
@@ -194,7 +207,13 @@ def parse(name: str, text: str) -> Rules:
 
 # Matching
 
-Span = tuple[int, int]  # first and last word, in one sentence's words
+Span = tuple[int, int]  # the places of its first and last word in the message
+
+_NO_IDS: frozenset[int] = frozenset()
+_SENTENCE_END_ID = -1  # the id of no rule word: the places where sentences end
+# A sentence end takes the place of this many words, so that no phrase or rule reaches across
+# it, and a whole message is matched at once.
+_SENTENCE_END_IDS = (frozenset({_SENTENCE_END_ID}),) + (_NO_IDS,) * RULE_GAP
 
 
 def _variants(word: str, stem: bool = False) -> set[str]:
@@ -230,17 +249,29 @@ def _chain(lists: list[list[Span]], gap: int) -> list[Span]:
 
 
 class _Alphabet:
-    """The words of every rule file folded one way, in one automaton."""
+    """The words of every rule file folded one way, in one automaton; and the words of the
+    messages seen so far with the rule words they match, so that a word is folded and looked
+    up once and after that costs one dictionary lookup."""
 
-    def __init__(self, fold):
-        self.fold = fold
+    KNOWN_AT_MOST = 100_000  # words remembered; then all forgotten and learned again
+
+    def __init__(self, words_of):
+        self.words_of = words_of
         self.ids: dict[Token, int] = {}  # word pattern ("die", "suicid*") -> id
+        self.everyday: dict[int, list[tuple[int, ...]]] = {}  # of every file, by first id
+        # A word of the text (as _plain_words splits it) -> what each word it folds to matches
+        self.known: dict[str, tuple[frozenset[int], ...]] = {}
+        self.containing: dict[int, set[frozenset[int]]] = {}  # id -> what known words match
+        self._forget()
 
     def add(self, rules: Rules) -> None:
         phrases = [p for ps in rules.concepts.values() for p in ps] + rules.everyday
         phrases += [part for rule in rules.rules for part in rule.parts]
         for token in (t for phrase in phrases for t in phrase if not t.startswith("{")):
             self.ids.setdefault(token, len(self.ids))
+        for phrase in rules.everyday:
+            as_ids = tuple(self.ids[t] for t in phrase)
+            self.everyday.setdefault(as_ids[0], []).append(as_ids)
 
     @cached_property
     def automaton(self) -> "ahocorasick.Automaton":
@@ -257,22 +288,113 @@ class _Alphabet:
         automaton.make_automaton()
         return automaton
 
-    def matches(self, text: str) -> list[dict[int, set[int]]]:
-        """Sentence by sentence, for each word that matches any: the ids of the word patterns
-        it matches, by the word's place in its sentence. One pass over the whole text; the
-        per-word work is done in C (map, accumulate, zip), only matches cost Python time."""
-        words = self.fold(text)
-        # Where " word" begins in the joined line -> the word's index in the text.
-        offsets = accumulate(map((1).__add__, map(len, words)), initial=0)
-        index_at = dict(zip(offsets, range(len(words)), strict=False))
-        breaks = [i for i, word in enumerate(words) if word == _BREAK]
-        found: list[dict[int, set[int]]] = [{} for _ in range(len(breaks) + 1)]
-        for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
+    def ids_at(self, words: list[str]) -> list[frozenset[int]]:
+        """The ids of the rule words matched at each place of a message."""
+        new = set(words).difference(self.known)
+        if len(self.known) + len(new) > self.KNOWN_AT_MOST:
+            self._forget()
+            new = set(words).difference(self.known)
+        if new:
+            self._learn(list(new))
+        return list(chain.from_iterable(map(self.known.__getitem__, words)))
+
+    def _forget(self) -> None:
+        self.known = {_BREAK: _SENTENCE_END_IDS}
+        self.containing = {_SENTENCE_END_ID: set(_SENTENCE_END_IDS[:1])}
+
+    def _learn(self, words: list[str]) -> None:
+        """Folds new words and runs the automaton over them, all in one go."""
+        folded = self.words_of(" | ".join(words))  # what each word folds to, then "|"
+        # Where " word" begins in the line -> the folded word's index
+        offsets = accumulate(map((1).__add__, map(len, folded)), initial=0)
+        index_at = dict(zip(offsets, range(len(folded)), strict=False))
+        found = [_NO_IDS] * len(folded)
+        for end, (length, idents) in self.automaton.iter(" " + " ".join(folded) + " "):
             index = index_at[end - length + 1]
-            sentence = bisect_left(breaks, index)
-            first = breaks[sentence - 1] + 1 if sentence else 0
-            found[sentence].setdefault(index - first, set()).update(idents)
-        return found
+            found[index] = found[index] | idents
+        each = iter(words)
+        pieces: list[frozenset[int]] = []
+        for word, ids in zip(folded, found, strict=True):
+            if word == _BREAK:
+                self.known[next(each)] = tuple(pieces)
+                pieces = []
+            else:
+                pieces.append(ids)
+                for ident in ids:
+                    self.containing.setdefault(ident, set()).add(ids)
+        self.known[next(each)] = tuple(pieces)
+
+
+class _Words:
+    """One message in one alphabet: where the words are that match rule words."""
+
+    def __init__(self, alphabet: _Alphabet, words: list[str]):
+        self.alphabet = alphabet
+        self.at: dict[frozenset[int], list[int]] = {}  # what a word matches -> its places
+        ids_at = alphabet.ids_at(words)
+        for place, ids in compress(enumerate(ids_at), ids_at):
+            self.at.setdefault(ids, []).append(place)
+        self.present: set[int] = set().union(*self.at)  # the ids of the words found
+        self._places: dict[int, list[int]] = {}
+        self.masked: set[int] = set()
+        self.masked = self._everyday()
+        self._places.clear()
+
+    def places(self, ident: int) -> list[int]:
+        """Where the words are that match the rule word `ident`, in order."""
+        if ident not in self._places:
+            at = self.at
+            lists = [at[ids] for ids in self.alphabet.containing.get(ident, ()) if ids in at]
+            found = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
+            if self.masked:
+                found = [place for place in found if place not in self.masked]
+            self._places[ident] = found
+        return self._places[ident]
+
+    def _everyday(self) -> set[int]:
+        """ "dead tired": the places of everyday expressions, whose words count for no rule."""
+        everyday, present = self.alphabet.everyday, self.present
+        return {
+            place
+            for first in everyday.keys() & present
+            for phrase in everyday[first]
+            if all(ident in present for ident in phrase)
+            for start, end in _chain([[(p, p) for p in self.places(i)] for i in phrase], PHRASE_GAP)
+            for place in range(start, end + 1)
+        }
+
+    def sentence(self, place: int) -> int:
+        return bisect_left(self.places(_SENTENCE_END_ID), place)
+
+
+class _Compiled:
+    """One rule file with its words as the ids of its alphabet, ready to match."""
+
+    def __init__(self, rules: Rules, ids: dict[Token, int]):
+        self.rules, self.ids = rules, ids
+        # Each concept's phrases by the id of their first word.
+        self.concepts: dict[Token, dict[int, list[tuple[Token, ...]]]] = {}
+        # Word id -> the tokens (words and concepts) that a phrase starting with it can be.
+        self.starts: dict[int, set[Token]] = {}
+        for name, phrases in rules.concepts.items():
+            by_first = self.concepts.setdefault(name, {})
+            for phrase in phrases:
+                by_first.setdefault(ids[phrase[0]], []).append(phrase)
+                self.starts.setdefault(ids[phrase[0]], set()).add(name)
+        for token, ident in ids.items():
+            self.starts.setdefault(ident, set()).add(token)
+        # A rule can only hold where all its tokens can: most are ruled out by that alone.
+        self.by_category: dict[str, list[tuple[Rule, frozenset[Token]]]] = {
+            category: [] for category in CATEGORIES
+        }
+        # The parts of rules joined by "&&", by (that rule, the part) as written
+        self.parts: dict[tuple[str, str], tuple[Rule, frozenset[Token]]] = {}
+        for rule in rules.rules:
+            entry = (rule, frozenset(t for part in rule.parts for t in part))
+            if rule.whole is None:
+                self.by_category[rule.category].append(entry)
+            else:
+                self.parts[rule.whole, rule.text] = entry
 
 
 class CrisisScreen:
@@ -280,9 +402,10 @@ class CrisisScreen:
 
     def __init__(self, rule_sets: list[Rules]):
         self.rule_sets = rule_sets
-        self.alphabets = {letters: _Alphabet(fold) for letters, fold in FOLDS.items()}
+        self.alphabets = {letters: _Alphabet(words_of) for letters, words_of in FOLDS.items()}
         for rules in rule_sets:
             self.alphabets[rules.letters].add(rules)
+        self.compiled = [_Compiled(r, self.alphabets[r.letters].ids) for r in rule_sets]
 
     @classmethod
     def load(cls, folder: Path) -> "CrisisScreen":
@@ -291,172 +414,85 @@ class CrisisScreen:
 
     def check(self, text: str) -> str | None:
         """The most urgent category `text` shows, or None."""
-        found = self.findings(text)
-        return next((category for category in CATEGORIES if category in found), None)
+        matches = self._matches(text)
+        return next((c for c in CATEGORIES if self._found(matches, c) is not None), None)
 
     def findings(self, text: str) -> dict[str, str]:
-        """Each category found, with the rule that found it (for reviews of the rules)."""
-        found: dict[str, str] = {}
-        held: set[tuple[str, str]] = set()  # the parts of "&&" rules seen in some sentence
+        """Each category found, with the first rule that found it (for reviews of the rules)."""
+        matches = self._matches(text)
+        found = {c: self._found(matches, c) for c in CATEGORIES}
+        return {category: rule for category, rule in found.items() if rule is not None}
+
+    def _matches(self, text: str) -> list["_Match"]:
+        # Each word of the text folds on its own, so each alphabet folds only words it has
+        # not seen before.
+        plain = _ANY_WORD.findall(_plain(text))
         used = {rules.letters for rules in self.rule_sets}
-        matches = {letters: self.alphabets[letters].matches(text) for letters in used}
-        count = len(next(iter(matches.values()), []))  # each alphabet breaks at the same places
-        for number in range(count):
-            if not any(
-                not self._trigger_ids[letters].isdisjoint(ids)
-                for letters, found_in in matches.items()
-                for ids in found_in[number].values()
-            ):
-                continue  # only words that start no rule ("i", "me", "се"), or none at all
-            sentence = [_Sentence(self, r, matches[r.letters][number]) for r in self.rule_sets]
-            for each in sentence:  # an everyday expression counts for every file
-                each.set_aside_everyday()
-            for each in sentence:
-                each.find(found, held)
-        for rules in self.rule_sets:
-            for whole, (category, parts) in rules.wholes.items():
-                if category not in found and all((whole, part) in held for part in parts):
-                    found[category] = whole
-        return found
+        words = {letters: _Words(self.alphabets[letters], plain) for letters in used}
+        return [_Match(compiled, words[compiled.rules.letters]) for compiled in self.compiled]
 
-    @cached_property
-    def _needs(self) -> dict[int, list[frozenset[int]]]:  # by id() of the rule or phrase
-        """For each rule (by id) and each token in it: the word ids one of which must be in a
-        sentence for the rule to hold there. Most rules are ruled out by this alone."""
-        needs: dict[int, list[frozenset[int]]] = {}
-        for rules in self.rule_sets:
-            ids = self.alphabets[rules.letters].ids
-
-            def firsts(token: Token, rules=rules, ids=ids) -> frozenset[int]:
-                if token.startswith("{"):
-                    return frozenset(ids[p[0]] for p in rules.concepts[token] if p)
-                return frozenset((ids[token],))
-
-            for rule in rules.rules:
-                needs[id(rule)] = [firsts(t) for part in rule.parts for t in part]
-            for phrase in rules.everyday:
-                needs[id(phrase)] = [firsts(t) for t in phrase]
-        return needs
-
-    @cached_property
-    def _triggers(self) -> dict[int, dict[int, list[tuple[int, Rule]]]]:
-        """Per file (by id()), word id -> the rules that cannot hold without that word: each
-        rule is filed under the words of its most selective token."""
-        triggers: dict[int, dict[int, list[tuple[int, Rule]]]] = {}
-        for rules in self.rule_sets:
-            index: dict[int, list[tuple[int, Rule]]] = {}
-            for order, rule in enumerate(rules.rules):
-                for ident in min(self._needs[id(rule)], key=self._commonness):
-                    index.setdefault(ident, []).append((order, rule))
-            triggers[id(rules)] = index
-        return triggers
-
-    @cached_property
-    def _trigger_ids(self) -> dict[str, set[int]]:
-        """Per alphabet, the words that can start a rule."""
-        found: dict[str, set[int]] = {letters: set() for letters in self.alphabets}
-        for rules in self.rule_sets:
-            found[rules.letters] |= self._triggers[id(rules)].keys()
-        return found
-
-    @cached_property
-    def _concepts(self) -> dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]]:
-        """Per file, each concept's phrases by the id of their first word."""
-        concepts: dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]] = {}
-        for rules in self.rule_sets:
-            ids = self.alphabets[rules.letters].ids
-            concepts[id(rules)] = {
-                name: {ident: [p for p in phrases if ids[p[0]] == ident] for ident in firsts}
-                for name, phrases in rules.concepts.items()
-                if (firsts := {ids[p[0]] for p in phrases})
-            } | {name: {} for name, phrases in rules.concepts.items() if not phrases}
-        return concepts
-
-    def _commonness(self, need: frozenset[int]) -> int:
-        """How often a token is likely met: short words ("i", "me", "се") are everywhere."""
-        short = self._short_ids
-        return sum(10 if ident in short else 1 for ident in need)
-
-    @cached_property
-    def _short_ids(self) -> set[int]:
-        return {
-            ident
-            for alphabet in self.alphabets.values()
-            for token, ident in alphabet.ids.items()
-            if len(token.split("|")[0].rstrip("*")) <= 3
-        }
-
-    @cached_property
-    def _everyday_triggers(self) -> dict[int, dict[int, list[tuple[Token, ...]]]]:
-        """Per file, word id -> the everyday expressions that start with that word."""
-        triggers: dict[int, dict[int, list[tuple[Token, ...]]]] = {}
-        for rules in self.rule_sets:
-            index: dict[int, list[tuple[Token, ...]]] = {}
-            for phrase in rules.everyday:
-                for ident in self._needs[id(phrase)][0]:
-                    index.setdefault(ident, []).append(phrase)
-            triggers[id(rules)] = index
-        return triggers
+    @staticmethod
+    def _found(matches: list["_Match"], category: str) -> str | None:
+        """The rule that finds `category` in the message, or None; "&&" rules last."""
+        for match in matches:
+            if (rule := match.first(category)) is not None:
+                return rule.text
+        # Each part of a rule joined by "&&" may hold in any file that has that rule: a message
+        # can mix the languages.
+        for match in matches:
+            for whole, (of, parts) in match.compiled.rules.wholes.items():
+                if of == category and all(
+                    any(m.holds_part(whole, part) for m in matches) for part in parts
+                ):
+                    return whole
+        return None
 
 
-class _Sentence:
-    """One rule file applied to one sentence's word matches."""
+class _Match:
+    """One rule file applied to one message."""
 
-    def __init__(self, screen: CrisisScreen, rules: Rules, matches: dict[int, set[int]]):
-        self.needs, self.ids = screen._needs, screen.alphabets[rules.letters].ids
-        self.triggers = screen._triggers[id(rules)]
-        self.everyday = screen._everyday_triggers[id(rules)]
-        self.concepts = screen._concepts[id(rules)]
-        self.rules, self.matches = rules, matches
-        self._index()
-
-    def _index(self) -> None:
-        self.positions: dict[int, list[int]] = {}
-        for index, ids in self.matches.items():
-            for ident in ids:
-                self.positions.setdefault(ident, []).append(index)
+    def __init__(self, compiled: _Compiled, words: _Words):
+        self.compiled, self.words = compiled, words
+        starts = compiled.starts
+        self.present = set().union(*(starts.get(i, ()) for i in words.present))
         self.spans: dict[Token, list[Span]] = {}
 
-    def _possible(self, key) -> bool:
-        return all(not need.isdisjoint(self.positions) for need in self.needs[key])
+    def first(self, category: str) -> Rule | None:
+        present = self.present
+        for rule, tokens in self.compiled.by_category[category]:
+            if tokens <= present and self._holds(rule):
+                return rule
+        return None
 
-    def set_aside_everyday(self) -> None:
-        """ "dead tired": neither word counts for any rule."""
-        masked = False
-        candidates = {id(p): p for i in self.positions for p in self.everyday.get(i, ())}
-        for phrase in candidates.values():
-            if self._possible(id(phrase)):
-                for start, end in self._phrase(phrase):
-                    for index in range(start, end + 1):
-                        self.matches.pop(index, None)
-                        masked = True
-        if masked:
-            self._index()
-
-    def find(self, found: dict[str, str], held: set[tuple[str, str]]) -> None:
-        candidates = {
-            order: rule for ident in self.positions for order, rule in self.triggers.get(ident, ())
-        }
-        for _order, rule in sorted(candidates.items()):
-            if rule.category in found or not self._possible(id(rule)):
-                continue
-            if rule.whole is None:
-                if self._holds(rule):
-                    found[rule.category] = rule.text
-            elif (rule.whole, rule.text) not in held and self._holds(rule):
-                held.add((rule.whole, rule.text))
+    def holds_part(self, whole: str, part: str) -> bool:
+        """Whether this file has `part` of the rule `whole` joined by "&&", and it holds."""
+        rule, tokens = self.compiled.parts.get((whole, part), (None, frozenset()))
+        return rule is not None and tokens <= self.present and self._holds(rule)
 
     def _holds(self, rule: Rule) -> bool:
-        part_spans = [self._phrase(part) for part in rule.parts]
-        if not all(part_spans):
-            return False
+        part_spans = []
+        for part in rule.parts:
+            spans = self._phrase(part)
+            if not spans:
+                return False
+            part_spans.append(spans)
         groups = [[part_spans[0]]]
         for join, spans in zip(rule.joins, part_spans[1:], strict=True):
             if join == "+":
                 groups[-1].append(spans)
             else:
                 groups.append([spans])
-        return all(_chain(group, RULE_GAP) for group in groups)
+        if len(groups) == 1:
+            return bool(_chain(groups[0], RULE_GAP))
+        # "&": every group in one sentence
+        sentence = self.words.sentence
+        common: set[int] | None = None
+        for group in groups:
+            here = {sentence(start) for start, _end in _chain(group, RULE_GAP)}
+            common = here if common is None else common & here
+            if not common:
+                return False
+        return True
 
     def _phrase(self, tokens: Iterable[Token]) -> list[Span]:
         lists = []
@@ -470,14 +506,14 @@ class _Sentence:
     def _token(self, token: Token) -> list[Span]:
         if token not in self.spans:
             if token.startswith("{"):
-                by_first = self.concepts[token]
+                by_first = self.compiled.concepts[token]
                 spans = [
                     span
-                    for ident in by_first.keys() & self.positions.keys()
+                    for ident in by_first.keys() & self.words.present
                     for phrase in by_first[ident]
                     for span in self._phrase(phrase)
                 ]
             else:
-                spans = [(i, i) for i in self.positions.get(self.ids[token], ())]
+                spans = [(p, p) for p in self.words.places(self.compiled.ids[token])]
             self.spans[token] = spans
         return self.spans[token]
