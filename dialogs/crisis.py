@@ -14,11 +14,12 @@ finds every word of every rule, so screening takes time linear in the length of 
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate, chain, compress
+from operator import itemgetter
 from pathlib import Path
 
 import ahocorasick
@@ -59,6 +60,7 @@ _MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff]"
 # every character it meets.
 _CYRILLIC_TABLE = str.maketrans(_CYRILLIC) | {code: code for code in range(128)}
 _NUMBER = re.compile(r"\d{2,}")
+_BLANK_LINE = re.compile(r"\n\s*\n")
 _DOUBLED = re.compile(r"(.)(?=\1)")  # dropped: a run of one letter keeps one
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
 # "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
@@ -66,12 +68,19 @@ _TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"
 _TYPED_AS_SHORT = {"ъ": ("а", "у", "и")}  # in short words "ш" for ж ("нош") is too often real
 
 
+def _normal(text: str) -> str:
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
 def _plain(text: str) -> str:
     """Lower case, no stress marks or apostrophes ("don't" is "dont"), numbers from 10 up as
     the word "nn" ("took 20 pills" is "took nn pills"), and "|" where a sentence ends."""
-    text = _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
-    text = _SENTENCE_END.sub(" | ", text)
-    return _NUMBER.sub(" nn ", text)
+    return _NUMBER.sub(" nn ", _SENTENCE_END.sub(" | ", _normal(text)))
+
+
+def _learn_pieces(pieces: list[str]) -> dict[str, tuple[str, ...]]:
+    """Pieces of normal text between spaces -> their words through _plain."""
+    return {piece: tuple(_ANY_WORD.findall(_plain(f" {piece} "))) for piece in pieces}
 
 
 def _plain_words(plain: str) -> list[str]:
@@ -207,7 +216,9 @@ def parse(name: str, text: str) -> Rules:
 
 # Matching
 
-Span = tuple[int, int]  # the places of its first and last word in the message
+# The words of a message are numbered by their places, and the places where a word is found
+# are the bits of one integer: a phrase or a rule is matched by shifting and and-ing integers, a
+# few operations in C however long the message is.
 
 _NO_IDS: frozenset[int] = frozenset()
 _SENTENCE_END_ID = -1  # the id of no rule word: the places where sentences end
@@ -228,41 +239,69 @@ def _variants(word: str, stem: bool = False) -> set[str]:
     return found
 
 
-def _chain(lists: list[list[Span]], gap: int) -> list[Span]:
-    """Spans where one of each list follows the previous with at most `gap` words between.
-    Linear in the spans: each span looks only at the few that start within its window."""
-    spans = sorted(set(lists[0]))
-    for following in lists[1:]:
-        ahead = sorted(set(following))
-        starts = [start for start, _end in ahead]
-        joined = {
-            (start, end2)
-            for start, end in spans
-            for _start2, end2 in ahead[
-                bisect_right(starts, end) : bisect_right(starts, end + 1 + gap)
-            ]
-        }
-        spans = sorted(joined)
-        if not spans:
+def _reach(ends: int, gap: int) -> int:
+    """The places that may follow any of `ends` with at most `gap` words between."""
+    reach = 0
+    for step in range(1, gap + 2):
+        reach |= ends << step
+    return reach
+
+
+def _starts(first: int, rest: Iterable[int], gap: int) -> dict[int, int]:
+    """Where words (each as the bits of its places) follow each other with at most `gap` words
+    between: {how far the last is from the first: the places of the first}. `rest` is read
+    only as far as needed."""
+    found = {0: first} if first else {}
+    for mask in rest:
+        if not found:
             break
-    return spans
+        following: dict[int, int] = {}
+        for distance, starts in found.items():
+            for step in range(distance + 1, distance + gap + 2):
+                if hit := starts & (mask >> step):
+                    following[step] = following.get(step, 0) | hit
+        found = following
+    return found
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class _Memo(dict):
+    """What a function gives for each word, remembered: messages repeat their words, so most
+    cost one dictionary lookup. At most AT_MOST words; then all are forgotten at once."""
+
+    AT_MOST = 100_000
+
+    def __init__(self, learn, seed: dict):
+        super().__init__(seed)
+        self.learn, self.seed = learn, seed  # learn: new words -> {word: tuple of values}
+
+    def join(self, words: list[str]) -> list:
+        """The values of all the words, one after another."""
+        try:
+            return list(chain.from_iterable(map(self.__getitem__, words)))
+        except KeyError:
+            if len(self) > self.AT_MOST:
+                self.clear()
+                self.update(self.seed)
+            self.update(self.learn(list(set(words).difference(self))))
+            return list(chain.from_iterable(map(self.__getitem__, words)))
 
 
 class _Alphabet:
-    """The words of every rule file folded one way, in one automaton; and the words of the
-    messages seen so far with the rule words they match, so that a word is folded and looked
-    up once and after that costs one dictionary lookup."""
-
-    KNOWN_AT_MOST = 100_000  # words remembered; then all forgotten and learned again
+    """The words of every rule file folded one way, in one automaton."""
 
     def __init__(self, words_of):
         self.words_of = words_of
         self.ids: dict[Token, int] = {}  # word pattern ("die", "suicid*") -> id
         self.everyday: dict[int, list[tuple[int, ...]]] = {}  # of every file, by first id
-        # A word of the text (as _plain_words splits it) -> what each word it folds to matches
-        self.known: dict[str, tuple[frozenset[int], ...]] = {}
-        self.containing: dict[int, set[frozenset[int]]] = {}  # id -> what known words match
-        self._forget()
+        # A word of the text through _plain -> what each word it folds to matches
+        self.known = _Memo(self._learn, {_BREAK: _SENTENCE_END_IDS})
 
     def add(self, rules: Rules) -> None:
         phrases = [p for ps in rules.concepts.values() for p in ps] + rules.everyday
@@ -288,21 +327,7 @@ class _Alphabet:
         automaton.make_automaton()
         return automaton
 
-    def ids_at(self, words: list[str]) -> list[frozenset[int]]:
-        """The ids of the rule words matched at each place of a message."""
-        new = set(words).difference(self.known)
-        if len(self.known) + len(new) > self.KNOWN_AT_MOST:
-            self._forget()
-            new = set(words).difference(self.known)
-        if new:
-            self._learn(list(new))
-        return list(chain.from_iterable(map(self.known.__getitem__, words)))
-
-    def _forget(self) -> None:
-        self.known = {_BREAK: _SENTENCE_END_IDS}
-        self.containing = {_SENTENCE_END_ID: set(_SENTENCE_END_IDS[:1])}
-
-    def _learn(self, words: list[str]) -> None:
+    def _learn(self, words: list[str]) -> dict[str, tuple[frozenset[int], ...]]:
         """Folds new words and runs the automaton over them, all in one go."""
         folded = self.words_of(" | ".join(words))  # what each word folds to, then "|"
         # Where " word" begins in the line -> the folded word's index
@@ -312,59 +337,69 @@ class _Alphabet:
         for end, (length, idents) in self.automaton.iter(" " + " ".join(folded) + " "):
             index = index_at[end - length + 1]
             found[index] = found[index] | idents
-        each = iter(words)
+        learned, each = {}, iter(words)
         pieces: list[frozenset[int]] = []
         for word, ids in zip(folded, found, strict=True):
             if word == _BREAK:
-                self.known[next(each)] = tuple(pieces)
+                learned[next(each)] = tuple(pieces)
                 pieces = []
             else:
                 pieces.append(ids)
-                for ident in ids:
-                    self.containing.setdefault(ident, set()).add(ids)
-        self.known[next(each)] = tuple(pieces)
+        learned[next(each)] = tuple(pieces)
+        return learned
 
 
 class _Words:
     """One message in one alphabet: where the words are that match rule words."""
 
     def __init__(self, alphabet: _Alphabet, words: list[str]):
-        self.alphabet = alphabet
-        self.at: dict[frozenset[int], list[int]] = {}  # what a word matches -> its places
-        ids_at = alphabet.ids_at(words)
+        at: dict[frozenset[int], int] = {}  # what a word matches -> its places, as bits
+        ids_at = alphabet.known.join(words)
         for place, ids in compress(enumerate(ids_at), ids_at):
-            self.at.setdefault(ids, []).append(place)
-        self.present: set[int] = set().union(*self.at)  # the ids of the words found
-        self._places: dict[int, list[int]] = {}
-        self.masked: set[int] = set()
-        self.masked = self._everyday()
-        self._places.clear()
+            at[ids] = at.get(ids, 0) | 1 << place
+        # Rule word id -> the places of the words matching it, as bits; 0 when there are none
+        self.masks: defaultdict[int, int] = defaultdict(int)
+        for ids, places in at.items():
+            for ident in ids:
+                self.masks[ident] |= places
+        self.present = set(self.masks)  # the ids of the words found
+        if masked := self._everyday(alphabet.everyday):
+            for ident, places in self.masks.items():
+                self.masks[ident] = places & ~masked
 
-    def places(self, ident: int) -> list[int]:
-        """Where the words are that match the rule word `ident`, in order."""
-        if ident not in self._places:
-            at = self.at
-            lists = [at[ids] for ids in self.alphabet.containing.get(ident, ()) if ids in at]
-            found = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
-            if self.masked:
-                found = [place for place in found if place not in self.masked]
-            self._places[ident] = found
-        return self._places[ident]
-
-    def _everyday(self) -> set[int]:
+    def _everyday(self, everyday: dict[int, list[tuple[int, ...]]]) -> int:
         """ "dead tired": the places of everyday expressions, whose words count for no rule."""
-        everyday, present = self.alphabet.everyday, self.present
-        return {
-            place
-            for first in everyday.keys() & present
-            for phrase in everyday[first]
-            if all(ident in present for ident in phrase)
-            for start, end in _chain([[(p, p) for p in self.places(i)] for i in phrase], PHRASE_GAP)
-            for place in range(start, end + 1)
-        }
+        masks, present, masked = self.masks, self.present, 0
+        for first in everyday.keys() & present:
+            for phrase in everyday[first]:
+                if all(ident in present for ident in phrase):
+                    found = _starts(masks[first], map(masks.__getitem__, phrase[1:]), PHRASE_GAP)
+                    for distance, starts in found.items():
+                        for step in range(distance + 1):
+                            masked |= starts << step
+        return masked
 
     def sentence(self, place: int) -> int:
-        return bisect_left(self.places(_SENTENCE_END_ID), place)
+        """Which sentence of the message a place is in, counting from 0."""
+        return (self.masks[_SENTENCE_END_ID] & ((1 << place) - 1)).bit_count()
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A rule as its tokens in order, each with the words allowed before it: in groups that
+    must hold in one sentence (joined by "&")."""
+
+    rule: Rule
+    groups: tuple[tuple[tuple[Token, int], ...], ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> "_Steps":
+        groups: list[list[tuple[Token, int]]] = [[]]
+        for index, part in enumerate(rule.parts):
+            if index and rule.joins[index - 1] == "&":
+                groups.append([])
+            groups[-1] += [(t, PHRASE_GAP if i else RULE_GAP) for i, t in enumerate(part)]
+        return cls(rule, tuple(map(tuple, groups)))
 
 
 class _Compiled:
@@ -372,29 +407,37 @@ class _Compiled:
 
     def __init__(self, rules: Rules, ids: dict[Token, int]):
         self.rules, self.ids = rules, ids
-        # Each concept's phrases by the id of their first word.
-        self.concepts: dict[Token, dict[int, list[tuple[Token, ...]]]] = {}
+        # Each concept's phrases by the id of their first word: the ids of the words after it
+        self.concepts: dict[Token, dict[int, list[tuple[int, ...]]]] = {}
         # Word id -> the tokens (words and concepts) that a phrase starting with it can be.
         self.starts: dict[int, set[Token]] = {}
         for name, phrases in rules.concepts.items():
             by_first = self.concepts.setdefault(name, {})
             for phrase in phrases:
-                by_first.setdefault(ids[phrase[0]], []).append(phrase)
+                rest = tuple(ids[token] for token in phrase[1:])
+                by_first.setdefault(ids[phrase[0]], []).append(rest)
                 self.starts.setdefault(ids[phrase[0]], set()).add(name)
         for token, ident in ids.items():
             self.starts.setdefault(ident, set()).add(token)
-        # A rule can only hold where all its tokens can: most are ruled out by that alone.
-        self.by_category: dict[str, list[tuple[Rule, frozenset[Token]]]] = {
-            category: [] for category in CATEGORIES
-        }
+        # A rule can only hold where all its tokens can: most are ruled out by that alone. Each
+        # is filed under its rarest token, so that a message without it never looks at the rule.
+        self.filed: dict[Token, list[tuple[int, _Steps, frozenset[Token]]]] = {}
         # The parts of rules joined by "&&", by (that rule, the part) as written
-        self.parts: dict[tuple[str, str], tuple[Rule, frozenset[Token]]] = {}
-        for rule in rules.rules:
-            entry = (rule, frozenset(t for part in rule.parts for t in part))
+        self.parts: dict[tuple[str, str], tuple[_Steps, frozenset[Token]]] = {}
+        for order, rule in enumerate(rules.rules):
+            tokens = frozenset(t for part in rule.parts for t in part)
+            steps = _Steps.of(rule)
             if rule.whole is None:
-                self.by_category[rule.category].append(entry)
+                rarest = min(sorted(tokens), key=self._commonness)
+                self.filed.setdefault(rarest, []).append((order, steps, tokens))
             else:
-                self.parts[rule.whole, rule.text] = entry
+                self.parts[rule.whole, rule.text] = (steps, tokens)
+
+    def _commonness(self, token: Token) -> int:
+        """How often a token is likely met: short words ("i", "me", "се") are everywhere."""
+        if token.startswith("{"):
+            return sum(self._commonness(phrase[0]) for phrase in self.rules.concepts[token])
+        return 10 if len(token.split("|")[0].rstrip("*")) <= 3 else 1
 
 
 class CrisisScreen:
@@ -406,6 +449,7 @@ class CrisisScreen:
         for rules in rule_sets:
             self.alphabets[rules.letters].add(rules)
         self.compiled = [_Compiled(r, self.alphabets[r.letters].ids) for r in rule_sets]
+        self._pieces = _Memo(_learn_pieces, {})
 
     @classmethod
     def load(cls, folder: Path) -> "CrisisScreen":
@@ -424,12 +468,20 @@ class CrisisScreen:
         return {category: rule for category, rule in found.items() if rule is not None}
 
     def _matches(self, text: str) -> list["_Match"]:
-        # Each word of the text folds on its own, so each alphabet folds only words it has
-        # not seen before.
-        plain = _ANY_WORD.findall(_plain(text))
+        plain = self._plain_words(text)
         used = {rules.letters for rules in self.rule_sets}
         words = {letters: _Words(self.alphabets[letters], plain) for letters in used}
         return [_Match(compiled, words[compiled.rules.letters]) for compiled in self.compiled]
+
+    def _plain_words(self, text: str) -> list[str]:
+        """_plain_words(_plain(text)), each piece of text between spaces done once: a dash
+        between spaces ends a sentence, and a blank line."""
+        pieces = []
+        for index, paragraph in enumerate(_BLANK_LINE.split(_normal(text))):
+            if index:
+                pieces.append(_BREAK)
+            pieces += paragraph.split()
+        return self._pieces.join(pieces)
 
     @staticmethod
     def _found(matches: list["_Match"], category: str) -> str | None:
@@ -455,65 +507,66 @@ class _Match:
         self.compiled, self.words = compiled, words
         starts = compiled.starts
         self.present = set().union(*(starts.get(i, ()) for i in words.present))
-        self.spans: dict[Token, list[Span]] = {}
+        self.shapes: dict[Token, dict[int, int]] = {}
+        filed = compiled.filed
+        self.candidates: dict[str, list[_Steps]] = {}  # by category, in the file's order
+        for _order, steps, tokens in sorted(
+            (entry for token in self.present & filed.keys() for entry in filed[token]),
+            key=itemgetter(0),
+        ):
+            if tokens <= self.present:
+                self.candidates.setdefault(steps.rule.category, []).append(steps)
 
     def first(self, category: str) -> Rule | None:
-        present = self.present
-        for rule, tokens in self.compiled.by_category[category]:
-            if tokens <= present and self._holds(rule):
-                return rule
-        return None
+        steps = self.candidates.get(category, ())
+        return next((each.rule for each in steps if self._holds(each)), None)
 
     def holds_part(self, whole: str, part: str) -> bool:
         """Whether this file has `part` of the rule `whole` joined by "&&", and it holds."""
-        rule, tokens = self.compiled.parts.get((whole, part), (None, frozenset()))
-        return rule is not None and tokens <= self.present and self._holds(rule)
+        steps, tokens = self.compiled.parts.get((whole, part), (None, frozenset()))
+        return steps is not None and tokens <= self.present and self._holds(steps)
 
-    def _holds(self, rule: Rule) -> bool:
-        part_spans = []
-        for part in rule.parts:
-            spans = self._phrase(part)
-            if not spans:
-                return False
-            part_spans.append(spans)
-        groups = [[part_spans[0]]]
-        for join, spans in zip(rule.joins, part_spans[1:], strict=True):
-            if join == "+":
-                groups[-1].append(spans)
-            else:
-                groups.append([spans])
-        if len(groups) == 1:
-            return bool(_chain(groups[0], RULE_GAP))
+    def _holds(self, steps: _Steps) -> bool:
+        if len(steps.groups) == 1:
+            return bool(self._ends(steps.groups[0]))
         # "&": every group in one sentence
-        sentence = self.words.sentence
         common: set[int] | None = None
-        for group in groups:
-            here = {sentence(start) for start, _end in _chain(group, RULE_GAP)}
+        for group in steps.groups:
+            here = set(map(self.words.sentence, _bits(self._ends(group))))
             common = here if common is None else common & here
             if not common:
                 return False
         return True
 
-    def _phrase(self, tokens: Iterable[Token]) -> list[Span]:
-        lists = []
-        for token in tokens:
-            spans = self._token(token)
-            if not spans:
-                return []
-            lists.append(spans)
-        return _chain(lists, PHRASE_GAP)
+    def _ends(self, group: tuple[tuple[Token, int], ...]) -> int:
+        """The places where the group's last token ends, as bits."""
+        ends = -1  # before the first token: anywhere
+        for token, gap in group:
+            reach = _reach(ends, gap) if ends != -1 else -1
+            ends = 0
+            for distance, starts in self._shape(token).items():
+                ends |= (reach & starts) << distance
+            if not ends:
+                return 0
+        return ends
 
-    def _token(self, token: Token) -> list[Span]:
-        if token not in self.spans:
+    def _shape(self, token: Token) -> dict[int, int]:
+        """Where the token's words begin, by how far their last word is from the first."""
+        if token not in self.shapes:
+            words = self.words
             if token.startswith("{"):
                 by_first = self.compiled.concepts[token]
-                spans = [
-                    span
-                    for ident in by_first.keys() & self.words.present
-                    for phrase in by_first[ident]
-                    for span in self._phrase(phrase)
-                ]
+                shape: dict[int, int] = {}
+                masks = words.masks
+                for ident in by_first.keys() & words.present:
+                    if not (first := masks[ident]):
+                        continue
+                    for rest in by_first[ident]:
+                        found = _starts(first, map(masks.__getitem__, rest), PHRASE_GAP)
+                        for distance, starts in found.items():
+                            shape[distance] = shape.get(distance, 0) | starts
             else:
-                spans = [(p, p) for p in self.words.places(self.compiled.ids[token])]
-            self.spans[token] = spans
-        return self.spans[token]
+                mask = words.masks[self.compiled.ids[token]]
+                shape = {0: mask} if mask else {}
+            self.shapes[token] = shape
+        return self.shapes[token]
