@@ -63,9 +63,13 @@ _NUMBER = re.compile(r"\d{2,}")
 _BLANK_LINE = re.compile(r"\n\s*\n")
 _DOUBLED = re.compile(r"(.)(?=\1)")  # dropped: a run of one letter keeps one
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
-# "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
-_TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш")}
-_TYPED_AS_SHORT = {"ъ": ("а", "у", "и")}  # in short words "ш" for ж ("нош") is too often real
+# "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq"; "той" as
+# "toj", which folds like "тож").
+_TYPED_AS = {
+    "ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш"), "й": ("й", "ж"),
+}  # fmt: skip
+# In short words "ш" for ж ("нош") is too often real.
+_TYPED_AS_SHORT = {"ъ": ("а", "у", "и"), "й": ("й", "ж")}
 
 
 def _normal(text: str) -> str:
