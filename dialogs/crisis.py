@@ -14,7 +14,6 @@ finds every word of every rule, so screening takes time linear in the length of 
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,9 +52,10 @@ _SENTENCE_END = re.compile(r"[.!?;|]+|\n\s*\n|\s[-–—]\s")
 _BREAK = "|"  # stands for the end of a sentence in folded text
 _WORD = re.compile(r"[a-z]+|\|")
 _ANY_WORD = re.compile(r"[^\W_]+|\|")
+_WORD_OR_PIECE_END = re.compile(r"[^\W_]+|\||\0")  # NUL: never in normal text (_MARKS)
 # Stress marks (after NFKD), apostrophes, and invisible characters that split a word
-# ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks.
-_MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
+# ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks, NUL.
+_MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff\0]")
 # ASCII maps to itself in the table too: str.translate is several times faster when it finds
 # every character it meets.
 _CYRILLIC_TABLE = str.maketrans(_CYRILLIC) | {code: code for code in range(128)}
@@ -79,12 +79,25 @@ def _normal(text: str) -> str:
 def _plain(text: str) -> str:
     """Lower case, no stress marks or apostrophes ("don't" is "dont"), numbers from 10 up as
     the word "nn" ("took 20 pills" is "took nn pills"), and "|" where a sentence ends."""
-    return _NUMBER.sub(" nn ", _SENTENCE_END.sub(" | ", _normal(text)))
+    return _ends_and_numbers(_normal(text))
+
+
+def _ends_and_numbers(normal: str) -> str:
+    return _NUMBER.sub(" nn ", _SENTENCE_END.sub(" | ", normal))
 
 
 def _learn_pieces(pieces: list[str]) -> dict[str, tuple[str, ...]]:
-    """Pieces of normal text between spaces -> their words through _plain."""
-    return {piece: tuple(_ANY_WORD.findall(_plain(f" {piece} "))) for piece in pieces}
+    """Pieces of normal text between spaces -> their words through _plain, all in one go."""
+    words = _WORD_OR_PIECE_END.findall(_ends_and_numbers(" " + " \0 ".join(pieces) + " "))
+    learned, each, piece_words = {}, iter(pieces), []
+    for word in words:
+        if word == "\0":
+            learned[next(each)] = tuple(piece_words)
+            piece_words = []
+        else:
+            piece_words.append(word)
+    learned[next(each)] = tuple(piece_words)
+    return learned
 
 
 def _plain_words(plain: str) -> list[str]:
@@ -303,7 +316,9 @@ class _Alphabet:
     def __init__(self, words_of):
         self.words_of = words_of
         self.ids: dict[Token, int] = {}  # word pattern ("die", "suicid*") -> id
-        self.everyday: dict[int, list[tuple[int, ...]]] = {}  # of every file, by first id
+        # Everyday expressions of every file, by the id of their first word: the ids of the
+        # words after it, and of all its words
+        self.everyday: dict[int, list[tuple[tuple[int, ...], frozenset[int]]]] = {}
         # A word of the text through _plain -> what each word it folds to matches
         self.known = _Memo(self._learn, {_BREAK: _SENTENCE_END_IDS})
 
@@ -314,7 +329,8 @@ class _Alphabet:
             self.ids.setdefault(token, len(self.ids))
         for phrase in rules.everyday:
             as_ids = tuple(self.ids[t] for t in phrase)
-            self.everyday.setdefault(as_ids[0], []).append(as_ids)
+            entry = (as_ids[1:], frozenset(as_ids))
+            self.everyday.setdefault(as_ids[0], []).append(entry)
 
     @cached_property
     def automaton(self) -> "ahocorasick.Automaton":
@@ -353,6 +369,26 @@ class _Alphabet:
         return learned
 
 
+class _Masks(dict):
+    """Rule word id -> the places of the words matching it, as bits (0 when there are none),
+    worked out the first time it is asked for: most ids found are never asked for."""
+
+    def __init__(self, at: dict[frozenset[int], int]):
+        super().__init__()
+        self.kinds: dict[int, list[int]] = {}  # id -> the places of each kind of word with it
+        for ids, places in at.items():
+            for ident in ids:
+                self.kinds.setdefault(ident, []).append(places)
+        self.masked = 0  # places whose words count for no rule
+
+    def __missing__(self, ident: int) -> int:
+        found = 0
+        for places in self.kinds.get(ident, ()):
+            found |= places
+        self[ident] = found & ~self.masked
+        return self[ident]
+
+
 class _Words:
     """One message in one alphabet: where the words are that match rule words."""
 
@@ -361,23 +397,19 @@ class _Words:
         ids_at = alphabet.known.join(words)
         for place, ids in compress(enumerate(ids_at), ids_at):
             at[ids] = at.get(ids, 0) | 1 << place
-        # Rule word id -> the places of the words matching it, as bits; 0 when there are none
-        self.masks: defaultdict[int, int] = defaultdict(int)
-        for ids, places in at.items():
-            for ident in ids:
-                self.masks[ident] |= places
-        self.present = set(self.masks)  # the ids of the words found
+        self.masks = _Masks(at)
+        self.present = self.masks.kinds.keys()  # the ids of the words found
         if masked := self._everyday(alphabet.everyday):
-            for ident, places in self.masks.items():
-                self.masks[ident] = places & ~masked
+            self.masks.masked = masked
+            self.masks.clear()
 
-    def _everyday(self, everyday: dict[int, list[tuple[int, ...]]]) -> int:
+    def _everyday(self, everyday: dict[int, list[tuple[tuple[int, ...], frozenset[int]]]]) -> int:
         """ "dead tired": the places of everyday expressions, whose words count for no rule."""
         masks, present, masked = self.masks, self.present, 0
         for first in everyday.keys() & present:
-            for phrase in everyday[first]:
-                if all(ident in present for ident in phrase):
-                    found = _starts(masks[first], map(masks.__getitem__, phrase[1:]), PHRASE_GAP)
+            for rest, ids in everyday[first]:
+                if present >= ids:
+                    found = _starts(masks[first], map(masks.__getitem__, rest), PHRASE_GAP)
                     for distance, starts in found.items():
                         for step in range(distance + 1):
                             masked |= starts << step
