@@ -8,8 +8,11 @@ never read as risk.
 
 Before matching, text is folded onto one coarse alphabet: case, stress marks, Cyrillic and the
 Latin ways people type Bulgarian ("samoubiq", "6te se ubiq") become the same words. Longer words
-also match with one letter missing or two letters swapped. One pass of an Aho-Corasick automaton
-finds every word of every rule, so screening takes time linear in the length of the text.
+also match with one letter missing or two letters swapped. An Aho-Corasick automaton finds the
+rule words in each word of the text, the first time that word is seen; after that the word costs
+one dictionary lookup. A whole message is then matched at once, the places of each rule word as
+the bits of one integer, so screening takes time linear in the length of the text and little
+Python work per word.
 """
 
 import re
