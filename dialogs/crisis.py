@@ -295,7 +295,7 @@ class _Memo(dict):
     """What a function gives for each word, remembered: messages repeat their words, so most
     cost one dictionary lookup. At most AT_MOST words; then all are forgotten at once."""
 
-    AT_MOST = 100_000
+    AT_MOST = 20_000  # far more than a practice's clients use; a few MB
 
     def __init__(self, learn, seed: dict):
         super().__init__(seed)
