@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate, chain, compress
+from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter
 from pathlib import Path
 
@@ -460,7 +460,9 @@ class _Compiled:
             self.starts.setdefault(ident, set()).add(token)
         # A rule can only hold where all its tokens can: most are ruled out by that alone. Each
         # is filed under its rarest token, so that a message without it never looks at the rule.
-        self.filed: dict[Token, list[tuple[int, _Steps, frozenset[Token]]]] = {}
+        self.filed: dict[str, dict[Token, list[tuple[int, _Steps, frozenset[Token]]]]] = {
+            category: {} for category in CATEGORIES
+        }  # by category
         # The parts of rules joined by "&&", by (that rule, the part) as written
         self.parts: dict[tuple[str, str], tuple[_Steps, frozenset[Token]]] = {}
         for order, rule in enumerate(rules.rules):
@@ -468,7 +470,8 @@ class _Compiled:
             steps = _Steps.of(rule)
             if rule.whole is None:
                 rarest = min(sorted(tokens), key=self._commonness)
-                self.filed.setdefault(rarest, []).append((order, steps, tokens))
+                filed = self.filed[rule.category]
+                filed.setdefault(rarest, []).append((order, steps, tokens))
             else:
                 self.parts[rule.whole, rule.text] = (steps, tokens)
 
@@ -544,21 +547,18 @@ class _Match:
 
     def __init__(self, compiled: _Compiled, words: _Words):
         self.compiled, self.words = compiled, words
-        starts = compiled.starts
-        self.present = set().union(*(starts.get(i, ()) for i in words.present))
+        # The tokens that can be found: the words and the concepts a phrase starting there is of
+        self.present = set().union(*map(compiled.starts.get, words.present, repeat(())))
         self.shapes: dict[Token, dict[int, int]] = {}
-        filed = compiled.filed
-        self.candidates: dict[str, list[_Steps]] = {}  # by category, in the file's order
-        for _order, steps, tokens in sorted(
-            (entry for token in self.present & filed.keys() for entry in filed[token]),
-            key=itemgetter(0),
-        ):
-            if tokens <= self.present:
-                self.candidates.setdefault(steps.rule.category, []).append(steps)
 
     def first(self, category: str) -> Rule | None:
-        steps = self.candidates.get(category, ())
-        return next((each.rule for each in steps if self._holds(each)), None)
+        """The first rule of `category`, in the file's order, that holds in the message."""
+        filed, present = self.compiled.filed[category], self.present
+        candidates = (entry for token in present & filed.keys() for entry in filed[token])
+        for _order, steps, tokens in sorted(candidates, key=itemgetter(0)):
+            if tokens <= present and self._holds(steps):
+                return steps.rule
+        return None
 
     def holds_part(self, whole: str, part: str) -> bool:
         """Whether this file has `part` of the rule `whole` joined by "&&", and it holds."""
