@@ -8,17 +8,20 @@ never read as risk.
 
 Before matching, text is folded onto one coarse alphabet: case, stress marks, Cyrillic and the
 Latin ways people type Bulgarian ("samoubiq", "6te se ubiq") become the same words. Longer words
-also match with one letter missing or two letters swapped. One pass of an Aho-Corasick automaton
-finds every word of every rule, so screening takes time linear in the length of the text.
+also match with one letter missing or two letters swapped. An Aho-Corasick automaton finds the
+rule words in each word of the text, the first time that word is seen; after that the word costs
+one dictionary lookup. A whole message is then matched at once, the places of each rule word as
+the bits of one integer, so screening takes time linear in the length of the text and little
+Python work per word.
 """
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, chain, compress, repeat
+from operator import itemgetter
 from pathlib import Path
 
 import ahocorasick
@@ -45,48 +48,86 @@ _LATIN = [
     ("w", "s"), ("x", "h"), ("j", "z"), ("y", "i"), ("ck", "k"),  # "wte" is ще
 ]  # fmt: skip
 _DIGIT_LETTERS = {"6": "s", "4": "c", "1": "i", "0": "o", "3": "e"}
-_DIGIT_IN_WORD = re.compile(r"(?<=[a-z])[64130]|[64130](?=[a-z])")
+# The digit first, so that the search skips straight to digits.
+_DIGIT_IN_WORD = re.compile(r"[64130](?:(?<=[a-z].)|(?=[a-z]))")
 # A blank line ends a sentence, one line break does not: on a phone "i want\nto die" is one.
 _SENTENCE_END = re.compile(r"[.!?;|]+|\n\s*\n|\s[-–—]\s")
 _BREAK = "|"  # stands for the end of a sentence in folded text
 _WORD = re.compile(r"[a-z]+|\|")
 _ANY_WORD = re.compile(r"[^\W_]+|\|")
+_WORD_OR_PIECE_END = re.compile(r"[^\W_]+|\||\0")  # NUL: never in normal text (_MARKS)
 # Stress marks (after NFKD), apostrophes, and invisible characters that split a word
-# ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks.
-_MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff]")
-_CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
+# ("d\u200bie"): zero-width spaces and joiners, soft hyphens, word joiners, byte-order marks, NUL.
+_MARKS = re.compile(r"[\u0300-\u036f'’\u00ad\u200b-\u200f\u2060-\u2064\ufeff\0]")
+# ASCII maps to itself in the table too: str.translate is several times faster when it finds
+# every character it meets.
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC) | {code: code for code in range(128)}
 _NUMBER = re.compile(r"\d{2,}")
-_DOUBLED = re.compile(r"(.)\1+")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_DOUBLED = re.compile(r"(.)(?=\1)")  # dropped: a run of one letter keeps one
 # Letters typed in Latin more than one way: a rule word with them matches each way ("ръка" as
-# "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq").
-_TYPED_AS = {"ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш")}
-_TYPED_AS_SHORT = {"ъ": ("а", "у", "и")}  # in short words "ш" for ж ("нош") is too often real
+# "raka", "ruka", "ryka"; "режа" as "reja", "драпя" as "drapja", "живея" as "wiveq"; "той" as
+# "toj", which folds like "тож").
+_TYPED_AS = {
+    "ъ": ("а", "у", "и"), "я": ("я", "жа"), "ю": ("ю", "жу"), "ж": ("ж", "ш"), "й": ("й", "ж"),
+}  # fmt: skip
+# In short words "ш" for ж ("нош") is too often real.
+_TYPED_AS_SHORT = {"ъ": ("а", "у", "и"), "й": ("й", "ж")}
+
+
+def _normal(text: str) -> str:
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def _plain(text: str) -> str:
     """Lower case, no stress marks or apostrophes ("don't" is "dont"), numbers from 10 up as
     the word "nn" ("took 20 pills" is "took nn pills"), and "|" where a sentence ends."""
-    text = _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
-    text = _SENTENCE_END.sub(" | ", text)
-    return _NUMBER.sub(" nn ", text)
+    return _ends_and_numbers(_normal(text))
 
 
-def fold_plain(text: str) -> list[str]:
-    """Text as words, for rules written in English: "Dieeee" is "die"."""
-    return _ANY_WORD.findall(_DOUBLED.sub(r"\1", _plain(text)))
+def _ends_and_numbers(normal: str) -> str:
+    return _NUMBER.sub(" nn ", _SENTENCE_END.sub(" | ", normal))
 
 
-def fold(text: str) -> list[str]:
-    """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
-    text = _plain(text).translate(_CYRILLIC_TABLE)
+def _learn_pieces(pieces: list[str]) -> dict[str, tuple[str, ...]]:
+    """Pieces of normal text between spaces -> their words through _plain, all in one go."""
+    words = _WORD_OR_PIECE_END.findall(_ends_and_numbers(" " + " \0 ".join(pieces) + " "))
+    learned, each, piece_words = {}, iter(pieces), []
+    for word in words:
+        if word == "\0":
+            learned[next(each)] = tuple(piece_words)
+            piece_words = []
+        else:
+            piece_words.append(word)
+    learned[next(each)] = tuple(piece_words)
+    return learned
+
+
+def _plain_words(plain: str) -> list[str]:
+    return _ANY_WORD.findall(_DOUBLED.sub("", plain))
+
+
+def _bulgarian_words(plain: str) -> list[str]:
+    text = plain.translate(_CYRILLIC_TABLE)
     # Digits stand for letters only inside words ("6te", "4ove4e"), not in "18" or "2 pm".
     text = _DIGIT_IN_WORD.sub(lambda m: _DIGIT_LETTERS[m[0]], text)
     for typed, canonical in _LATIN:
         text = text.replace(typed, canonical)
-    return _WORD.findall(_DOUBLED.sub(r"\1", text))
+    return _WORD.findall(_DOUBLED.sub("", text))
 
 
-FOLDS = {"plain": fold_plain, "bulgarian": fold}
+def fold_plain(text: str) -> list[str]:
+    """Text as words, for rules written in English: "Dieeee" is "die"."""
+    return _plain_words(_plain(text))
+
+
+def fold(text: str) -> list[str]:
+    """Text as a list of coarse words: the same for "Самоубия", "samoubiq" and "SAMOUBIJA"."""
+    return _bulgarian_words(_plain(text))
+
+
+# How a file's words and the text are folded, from text through _plain (done once for both).
+FOLDS = {"plain": _plain_words, "bulgarian": _bulgarian_words}
 
 
 # A rule as data
@@ -116,18 +157,19 @@ class Rules:
     wholes: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
-def _tokens(phrase: str, fold=fold_plain) -> tuple[Token, ...]:
+def _tokens(phrase: str, letters: str = "plain") -> tuple[Token, ...]:
     """Written words as tokens; a word with ъ becomes its typed forms joined by "|"."""
     tokens: list[Token] = []
+    words_of = FOLDS[letters]
     for written in phrase.split():
         if written.startswith("{") and written.endswith("}"):
             tokens.append(written)
             continue
         star = "*" if written.endswith("*") else ""
         bare = written.rstrip("*")
-        parts = fold(bare)
-        if fold is FOLDS["bulgarian"] and len(parts) == 1:
-            forms = {part for form in _typed_forms(bare.lower()) for part in fold(form)}
+        parts = words_of(_plain(bare))
+        if letters == "bulgarian" and len(parts) == 1:
+            forms = {p for form in _typed_forms(bare.lower()) for p in words_of(_plain(form))}
             tokens.append("|".join(sorted(f + star for f in forms)))
             continue
         if parts and star:
@@ -169,7 +211,7 @@ def parse(name: str, text: str) -> Rules:
         if section is None:
             raise ValueError(f"{where}: {line!r} before any [section]")
         if section.startswith("{") or section == "not":
-            phrase = _tokens(line, FOLDS[rules.letters])
+            phrase = _tokens(line, rules.letters)
             if not phrase or any(t.startswith("{") for t in phrase):
                 raise ValueError(f"{where}: a word list holds words, not {line!r}")
             target = rules.concepts[section] if section != "not" else rules.everyday
@@ -179,7 +221,7 @@ def parse(name: str, text: str) -> Rules:
         whole = line if len(sentences_of) > 1 else None
         for one in sentences_of:
             pieces = re.split(r"\s*([+&])\s*", one)
-            parts = tuple(_tokens(piece, FOLDS[rules.letters]) for piece in pieces[::2])
+            parts = tuple(_tokens(piece, rules.letters) for piece in pieces[::2])
             if not all(parts):
                 raise ValueError(f"{where}: an empty part in {line!r}")
             rules.rules.append(Rule(section, parts, tuple(pieces[1::2]), one, whole))
@@ -194,7 +236,15 @@ def parse(name: str, text: str) -> Rules:
 
 # Matching
 
-Span = tuple[int, int]  # first and last word, in one sentence's words
+# The words of a message are numbered by their places, and the places where a word is found
+# are the bits of one integer: a phrase or a rule is matched by shifting and and-ing integers, a
+# few operations in C however long the message is.
+
+_NO_IDS: frozenset[int] = frozenset()
+_SENTENCE_END_ID = -1  # the id of no rule word: the places where sentences end
+# A sentence end takes the place of this many words, so that no phrase or rule reaches across
+# it, and a whole message is matched at once.
+_SENTENCE_END_IDS = (frozenset({_SENTENCE_END_ID}),) + (_NO_IDS,) * RULE_GAP
 
 
 def _variants(word: str, stem: bool = False) -> set[str]:
@@ -209,38 +259,81 @@ def _variants(word: str, stem: bool = False) -> set[str]:
     return found
 
 
-def _chain(lists: list[list[Span]], gap: int) -> list[Span]:
-    """Spans where one of each list follows the previous with at most `gap` words between.
-    Linear in the spans: each span looks only at the few that start within its window."""
-    spans = sorted(set(lists[0]))
-    for following in lists[1:]:
-        ahead = sorted(set(following))
-        starts = [start for start, _end in ahead]
-        joined = {
-            (start, end2)
-            for start, end in spans
-            for _start2, end2 in ahead[
-                bisect_right(starts, end) : bisect_right(starts, end + 1 + gap)
-            ]
-        }
-        spans = sorted(joined)
-        if not spans:
+def _reach(ends: int, gap: int) -> int:
+    """The places that may follow any of `ends` with at most `gap` words between."""
+    reach = 0
+    for step in range(1, gap + 2):
+        reach |= ends << step
+    return reach
+
+
+def _starts(first: int, rest: Iterable[int], gap: int) -> dict[int, int]:
+    """Where words (each as the bits of its places) follow each other with at most `gap` words
+    between: {how far the last is from the first: the places of the first}. `rest` is read
+    only as far as needed."""
+    found = {0: first} if first else {}
+    for mask in rest:
+        if not found:
             break
-    return spans
+        following: dict[int, int] = {}
+        for distance, starts in found.items():
+            for step in range(distance + 1, distance + gap + 2):
+                if hit := starts & (mask >> step):
+                    following[step] = following.get(step, 0) | hit
+        found = following
+    return found
+
+
+def _bits(mask: int) -> Iterator[int]:
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
+class _Memo(dict):
+    """What a function gives for each word, remembered: messages repeat their words, so most
+    cost one dictionary lookup. At most AT_MOST words; then all are forgotten at once."""
+
+    AT_MOST = 20_000  # far more than a practice's clients use; a few MB
+
+    def __init__(self, learn, seed: dict):
+        super().__init__(seed)
+        self.learn, self.seed = learn, seed  # learn: new words -> {word: tuple of values}
+
+    def join(self, words: list[str]) -> list:
+        """The values of all the words, one after another."""
+        try:
+            return list(chain.from_iterable(map(self.__getitem__, words)))
+        except KeyError:
+            if len(self) > self.AT_MOST:
+                self.clear()
+                self.update(self.seed)
+            self.update(self.learn(list(set(words).difference(self))))
+            return list(chain.from_iterable(map(self.__getitem__, words)))
 
 
 class _Alphabet:
     """The words of every rule file folded one way, in one automaton."""
 
-    def __init__(self, fold):
-        self.fold = fold
+    def __init__(self, words_of):
+        self.words_of = words_of
         self.ids: dict[Token, int] = {}  # word pattern ("die", "suicid*") -> id
+        # Everyday expressions of every file, by the id of their first word: the ids of the
+        # words after it, and of all its words
+        self.everyday: dict[int, list[tuple[tuple[int, ...], frozenset[int]]]] = {}
+        # A word of the text through _plain -> what each word it folds to matches
+        self.known = _Memo(self._learn, {_BREAK: _SENTENCE_END_IDS})
 
     def add(self, rules: Rules) -> None:
         phrases = [p for ps in rules.concepts.values() for p in ps] + rules.everyday
         phrases += [part for rule in rules.rules for part in rule.parts]
         for token in (t for phrase in phrases for t in phrase if not t.startswith("{")):
             self.ids.setdefault(token, len(self.ids))
+        for phrase in rules.everyday:
+            as_ids = tuple(self.ids[t] for t in phrase)
+            entry = (as_ids[1:], frozenset(as_ids))
+            self.everyday.setdefault(as_ids[0], []).append(entry)
 
     @cached_property
     def automaton(self) -> "ahocorasick.Automaton":
@@ -257,22 +350,136 @@ class _Alphabet:
         automaton.make_automaton()
         return automaton
 
-    def matches(self, text: str) -> list[dict[int, set[int]]]:
-        """Sentence by sentence, for each word that matches any: the ids of the word patterns
-        it matches, by the word's place in its sentence. One pass over the whole text; the
-        per-word work is done in C (map, accumulate, zip), only matches cost Python time."""
-        words = self.fold(text)
-        # Where " word" begins in the joined line -> the word's index in the text.
-        offsets = accumulate(map((1).__add__, map(len, words)), initial=0)
-        index_at = dict(zip(offsets, range(len(words)), strict=False))
-        breaks = [i for i, word in enumerate(words) if word == _BREAK]
-        found: list[dict[int, set[int]]] = [{} for _ in range(len(breaks) + 1)]
-        for end, (length, idents) in self.automaton.iter(" " + " ".join(words) + " "):
+    def _learn(self, words: list[str]) -> dict[str, tuple[frozenset[int], ...]]:
+        """Folds new words and runs the automaton over them, all in one go."""
+        folded = self.words_of(" | ".join(words))  # what each word folds to, then "|"
+        # Where " word" begins in the line -> the folded word's index
+        offsets = accumulate(map((1).__add__, map(len, folded)), initial=0)
+        index_at = dict(zip(offsets, range(len(folded)), strict=False))
+        found = [_NO_IDS] * len(folded)
+        for end, (length, idents) in self.automaton.iter(" " + " ".join(folded) + " "):
             index = index_at[end - length + 1]
-            sentence = bisect_left(breaks, index)
-            first = breaks[sentence - 1] + 1 if sentence else 0
-            found[sentence].setdefault(index - first, set()).update(idents)
-        return found
+            found[index] = found[index] | idents
+        learned, each = {}, iter(words)
+        pieces: list[frozenset[int]] = []
+        for word, ids in zip(folded, found, strict=True):
+            if word == _BREAK:
+                learned[next(each)] = tuple(pieces)
+                pieces = []
+            else:
+                pieces.append(ids)
+        learned[next(each)] = tuple(pieces)
+        return learned
+
+
+class _Masks(dict):
+    """Rule word id -> the places of the words matching it, as bits (0 when there are none),
+    worked out the first time it is asked for: most ids found are never asked for."""
+
+    def __init__(self, at: dict[frozenset[int], int]):
+        super().__init__()
+        self.kinds: dict[int, list[int]] = {}  # id -> the places of each kind of word with it
+        for ids, places in at.items():
+            for ident in ids:
+                self.kinds.setdefault(ident, []).append(places)
+        self.masked = 0  # places whose words count for no rule
+
+    def __missing__(self, ident: int) -> int:
+        found = 0
+        for places in self.kinds.get(ident, ()):
+            found |= places
+        self[ident] = found & ~self.masked
+        return self[ident]
+
+
+class _Words:
+    """One message in one alphabet: where the words are that match rule words."""
+
+    def __init__(self, alphabet: _Alphabet, words: list[str]):
+        at: dict[frozenset[int], int] = {}  # what a word matches -> its places, as bits
+        ids_at = alphabet.known.join(words)
+        for place, ids in compress(enumerate(ids_at), ids_at):
+            at[ids] = at.get(ids, 0) | 1 << place
+        self.masks = _Masks(at)
+        self.present = self.masks.kinds.keys()  # the ids of the words found
+        if masked := self._everyday(alphabet.everyday):
+            self.masks.masked = masked
+            self.masks.clear()
+
+    def _everyday(self, everyday: dict[int, list[tuple[tuple[int, ...], frozenset[int]]]]) -> int:
+        """ "dead tired": the places of everyday expressions, whose words count for no rule."""
+        masks, present, masked = self.masks, self.present, 0
+        for first in everyday.keys() & present:
+            for rest, ids in everyday[first]:
+                if present >= ids:
+                    found = _starts(masks[first], map(masks.__getitem__, rest), PHRASE_GAP)
+                    for distance, starts in found.items():
+                        for step in range(distance + 1):
+                            masked |= starts << step
+        return masked
+
+    def sentence(self, place: int) -> int:
+        """Which sentence of the message a place is in, counting from 0."""
+        return (self.masks[_SENTENCE_END_ID] & ((1 << place) - 1)).bit_count()
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """A rule as its tokens in order, each with the words allowed before it: in groups that
+    must hold in one sentence (joined by "&")."""
+
+    rule: Rule
+    groups: tuple[tuple[tuple[Token, int], ...], ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> "_Steps":
+        groups: list[list[tuple[Token, int]]] = [[]]
+        for index, part in enumerate(rule.parts):
+            if index and rule.joins[index - 1] == "&":
+                groups.append([])
+            groups[-1] += [(t, PHRASE_GAP if i else RULE_GAP) for i, t in enumerate(part)]
+        return cls(rule, tuple(map(tuple, groups)))
+
+
+class _Compiled:
+    """One rule file with its words as the ids of its alphabet, ready to match."""
+
+    def __init__(self, rules: Rules, ids: dict[Token, int]):
+        self.rules, self.ids = rules, ids
+        # Each concept's phrases by the id of their first word: the ids of the words after it
+        self.concepts: dict[Token, dict[int, list[tuple[int, ...]]]] = {}
+        # Word id -> the tokens (words and concepts) that a phrase starting with it can be.
+        self.starts: dict[int, set[Token]] = {}
+        for name, phrases in rules.concepts.items():
+            by_first = self.concepts.setdefault(name, {})
+            for phrase in phrases:
+                rest = tuple(ids[token] for token in phrase[1:])
+                by_first.setdefault(ids[phrase[0]], []).append(rest)
+                self.starts.setdefault(ids[phrase[0]], set()).add(name)
+        for token, ident in ids.items():
+            self.starts.setdefault(ident, set()).add(token)
+        # A rule can only hold where all its tokens can: most are ruled out by that alone. Each
+        # is filed under its rarest token, so that a message without it never looks at the rule.
+        self.filed: dict[str, dict[Token, list[tuple[int, _Steps, frozenset[Token]]]]] = {
+            category: {} for category in CATEGORIES
+        }  # by category
+        # The parts of rules joined by "&&", by (that rule, the part) as written
+        self.parts: dict[tuple[str, str], tuple[_Steps, frozenset[Token]]] = {}
+        for order, rule in enumerate(rules.rules):
+            tokens = frozenset(t for part in rule.parts for t in part)
+            steps = _Steps.of(rule)
+            if rule.whole is None:
+                rarest = min(sorted(tokens), key=self._commonness)
+                filed = self.filed[rule.category]
+                filed.setdefault(rarest, []).append((order, steps, tokens))
+            else:
+                self.parts[rule.whole, rule.text] = (steps, tokens)
+
+    def _commonness(self, token: Token) -> int:
+        """How often a token is likely met: short words ("i", "me", "се") are everywhere."""
+        if token.startswith("{"):
+            return sum(self._commonness(phrase[0]) for phrase in self.rules.concepts[token])
+        return 10 if len(token.split("|")[0].rstrip("*")) <= 3 else 1
 
 
 class CrisisScreen:
@@ -280,9 +487,11 @@ class CrisisScreen:
 
     def __init__(self, rule_sets: list[Rules]):
         self.rule_sets = rule_sets
-        self.alphabets = {letters: _Alphabet(fold) for letters, fold in FOLDS.items()}
+        self.alphabets = {letters: _Alphabet(words_of) for letters, words_of in FOLDS.items()}
         for rules in rule_sets:
             self.alphabets[rules.letters].add(rules)
+        self.compiled = [_Compiled(r, self.alphabets[r.letters].ids) for r in rule_sets]
+        self._pieces = _Memo(_learn_pieces, {})
 
     @classmethod
     def load(cls, folder: Path) -> "CrisisScreen":
@@ -291,193 +500,112 @@ class CrisisScreen:
 
     def check(self, text: str) -> str | None:
         """The most urgent category `text` shows, or None."""
-        found = self.findings(text)
-        return next((category for category in CATEGORIES if category in found), None)
+        matches = self._matches(text)
+        return next((c for c in CATEGORIES if self._found(matches, c) is not None), None)
 
     def findings(self, text: str) -> dict[str, str]:
-        """Each category found, with the rule that found it (for reviews of the rules)."""
-        found: dict[str, str] = {}
-        held: set[tuple[str, str]] = set()  # the parts of "&&" rules seen in some sentence
+        """Each category found, with the first rule that found it (for reviews of the rules)."""
+        matches = self._matches(text)
+        found = {c: self._found(matches, c) for c in CATEGORIES}
+        return {category: rule for category, rule in found.items() if rule is not None}
+
+    def _matches(self, text: str) -> list["_Match"]:
+        plain = self._plain_words(text)
         used = {rules.letters for rules in self.rule_sets}
-        matches = {letters: self.alphabets[letters].matches(text) for letters in used}
-        count = len(next(iter(matches.values()), []))  # each alphabet breaks at the same places
-        for number in range(count):
-            if not any(
-                not self._trigger_ids[letters].isdisjoint(ids)
-                for letters, found_in in matches.items()
-                for ids in found_in[number].values()
-            ):
-                continue  # only words that start no rule ("i", "me", "се"), or none at all
-            sentence = [_Sentence(self, r, matches[r.letters][number]) for r in self.rule_sets]
-            for each in sentence:  # an everyday expression counts for every file
-                each.set_aside_everyday()
-            for each in sentence:
-                each.find(found, held)
-        for rules in self.rule_sets:
-            for whole, (category, parts) in rules.wholes.items():
-                if category not in found and all((whole, part) in held for part in parts):
-                    found[category] = whole
-        return found
+        words = {letters: _Words(self.alphabets[letters], plain) for letters in used}
+        return [_Match(compiled, words[compiled.rules.letters]) for compiled in self.compiled]
 
-    @cached_property
-    def _needs(self) -> dict[int, list[frozenset[int]]]:  # by id() of the rule or phrase
-        """For each rule (by id) and each token in it: the word ids one of which must be in a
-        sentence for the rule to hold there. Most rules are ruled out by this alone."""
-        needs: dict[int, list[frozenset[int]]] = {}
-        for rules in self.rule_sets:
-            ids = self.alphabets[rules.letters].ids
+    def _plain_words(self, text: str) -> list[str]:
+        """_plain_words(_plain(text)), each piece of text between spaces done once: a dash
+        between spaces ends a sentence, and a blank line."""
+        pieces = []
+        for index, paragraph in enumerate(_BLANK_LINE.split(_normal(text))):
+            if index:
+                pieces.append(_BREAK)
+            pieces += paragraph.split()
+        return self._pieces.join(pieces)
 
-            def firsts(token: Token, rules=rules, ids=ids) -> frozenset[int]:
-                if token.startswith("{"):
-                    return frozenset(ids[p[0]] for p in rules.concepts[token] if p)
-                return frozenset((ids[token],))
-
-            for rule in rules.rules:
-                needs[id(rule)] = [firsts(t) for part in rule.parts for t in part]
-            for phrase in rules.everyday:
-                needs[id(phrase)] = [firsts(t) for t in phrase]
-        return needs
-
-    @cached_property
-    def _triggers(self) -> dict[int, dict[int, list[tuple[int, Rule]]]]:
-        """Per file (by id()), word id -> the rules that cannot hold without that word: each
-        rule is filed under the words of its most selective token."""
-        triggers: dict[int, dict[int, list[tuple[int, Rule]]]] = {}
-        for rules in self.rule_sets:
-            index: dict[int, list[tuple[int, Rule]]] = {}
-            for order, rule in enumerate(rules.rules):
-                for ident in min(self._needs[id(rule)], key=self._commonness):
-                    index.setdefault(ident, []).append((order, rule))
-            triggers[id(rules)] = index
-        return triggers
-
-    @cached_property
-    def _trigger_ids(self) -> dict[str, set[int]]:
-        """Per alphabet, the words that can start a rule."""
-        found: dict[str, set[int]] = {letters: set() for letters in self.alphabets}
-        for rules in self.rule_sets:
-            found[rules.letters] |= self._triggers[id(rules)].keys()
-        return found
-
-    @cached_property
-    def _concepts(self) -> dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]]:
-        """Per file, each concept's phrases by the id of their first word."""
-        concepts: dict[int, dict[Token, dict[int, list[tuple[Token, ...]]]]] = {}
-        for rules in self.rule_sets:
-            ids = self.alphabets[rules.letters].ids
-            concepts[id(rules)] = {
-                name: {ident: [p for p in phrases if ids[p[0]] == ident] for ident in firsts}
-                for name, phrases in rules.concepts.items()
-                if (firsts := {ids[p[0]] for p in phrases})
-            } | {name: {} for name, phrases in rules.concepts.items() if not phrases}
-        return concepts
-
-    def _commonness(self, need: frozenset[int]) -> int:
-        """How often a token is likely met: short words ("i", "me", "се") are everywhere."""
-        short = self._short_ids
-        return sum(10 if ident in short else 1 for ident in need)
-
-    @cached_property
-    def _short_ids(self) -> set[int]:
-        return {
-            ident
-            for alphabet in self.alphabets.values()
-            for token, ident in alphabet.ids.items()
-            if len(token.split("|")[0].rstrip("*")) <= 3
-        }
-
-    @cached_property
-    def _everyday_triggers(self) -> dict[int, dict[int, list[tuple[Token, ...]]]]:
-        """Per file, word id -> the everyday expressions that start with that word."""
-        triggers: dict[int, dict[int, list[tuple[Token, ...]]]] = {}
-        for rules in self.rule_sets:
-            index: dict[int, list[tuple[Token, ...]]] = {}
-            for phrase in rules.everyday:
-                for ident in self._needs[id(phrase)][0]:
-                    index.setdefault(ident, []).append(phrase)
-            triggers[id(rules)] = index
-        return triggers
+    @staticmethod
+    def _found(matches: list["_Match"], category: str) -> str | None:
+        """The rule that finds `category` in the message, or None; "&&" rules last."""
+        for match in matches:
+            if (rule := match.first(category)) is not None:
+                return rule.text
+        # Each part of a rule joined by "&&" may hold in any file that has that rule: a message
+        # can mix the languages.
+        for match in matches:
+            for whole, (of, parts) in match.compiled.rules.wholes.items():
+                if of == category and all(
+                    any(m.holds_part(whole, part) for m in matches) for part in parts
+                ):
+                    return whole
+        return None
 
 
-class _Sentence:
-    """One rule file applied to one sentence's word matches."""
+class _Match:
+    """One rule file applied to one message."""
 
-    def __init__(self, screen: CrisisScreen, rules: Rules, matches: dict[int, set[int]]):
-        self.needs, self.ids = screen._needs, screen.alphabets[rules.letters].ids
-        self.triggers = screen._triggers[id(rules)]
-        self.everyday = screen._everyday_triggers[id(rules)]
-        self.concepts = screen._concepts[id(rules)]
-        self.rules, self.matches = rules, matches
-        self._index()
+    def __init__(self, compiled: _Compiled, words: _Words):
+        self.compiled, self.words = compiled, words
+        # The tokens that can be found: the words and the concepts a phrase starting there is of
+        self.present = set().union(*map(compiled.starts.get, words.present, repeat(())))
+        self.shapes: dict[Token, dict[int, int]] = {}
 
-    def _index(self) -> None:
-        self.positions: dict[int, list[int]] = {}
-        for index, ids in self.matches.items():
-            for ident in ids:
-                self.positions.setdefault(ident, []).append(index)
-        self.spans: dict[Token, list[Span]] = {}
+    def first(self, category: str) -> Rule | None:
+        """The first rule of `category`, in the file's order, that holds in the message."""
+        filed, present = self.compiled.filed[category], self.present
+        candidates = (entry for token in present & filed.keys() for entry in filed[token])
+        for _order, steps, tokens in sorted(candidates, key=itemgetter(0)):
+            if tokens <= present and self._holds(steps):
+                return steps.rule
+        return None
 
-    def _possible(self, key) -> bool:
-        return all(not need.isdisjoint(self.positions) for need in self.needs[key])
+    def holds_part(self, whole: str, part: str) -> bool:
+        """Whether this file has `part` of the rule `whole` joined by "&&", and it holds."""
+        steps, tokens = self.compiled.parts.get((whole, part), (None, frozenset()))
+        return steps is not None and tokens <= self.present and self._holds(steps)
 
-    def set_aside_everyday(self) -> None:
-        """ "dead tired": neither word counts for any rule."""
-        masked = False
-        candidates = {id(p): p for i in self.positions for p in self.everyday.get(i, ())}
-        for phrase in candidates.values():
-            if self._possible(id(phrase)):
-                for start, end in self._phrase(phrase):
-                    for index in range(start, end + 1):
-                        self.matches.pop(index, None)
-                        masked = True
-        if masked:
-            self._index()
+    def _holds(self, steps: _Steps) -> bool:
+        if len(steps.groups) == 1:
+            return bool(self._ends(steps.groups[0]))
+        # "&": every group in one sentence
+        common: set[int] | None = None
+        for group in steps.groups:
+            here = set(map(self.words.sentence, _bits(self._ends(group))))
+            common = here if common is None else common & here
+            if not common:
+                return False
+        return True
 
-    def find(self, found: dict[str, str], held: set[tuple[str, str]]) -> None:
-        candidates = {
-            order: rule for ident in self.positions for order, rule in self.triggers.get(ident, ())
-        }
-        for _order, rule in sorted(candidates.items()):
-            if rule.category in found or not self._possible(id(rule)):
-                continue
-            if rule.whole is None:
-                if self._holds(rule):
-                    found[rule.category] = rule.text
-            elif (rule.whole, rule.text) not in held and self._holds(rule):
-                held.add((rule.whole, rule.text))
+    def _ends(self, group: tuple[tuple[Token, int], ...]) -> int:
+        """The places where the group's last token ends, as bits."""
+        ends = -1  # before the first token: anywhere
+        for token, gap in group:
+            reach = _reach(ends, gap) if ends != -1 else -1
+            ends = 0
+            for distance, starts in self._shape(token).items():
+                ends |= (reach & starts) << distance
+            if not ends:
+                return 0
+        return ends
 
-    def _holds(self, rule: Rule) -> bool:
-        part_spans = [self._phrase(part) for part in rule.parts]
-        if not all(part_spans):
-            return False
-        groups = [[part_spans[0]]]
-        for join, spans in zip(rule.joins, part_spans[1:], strict=True):
-            if join == "+":
-                groups[-1].append(spans)
-            else:
-                groups.append([spans])
-        return all(_chain(group, RULE_GAP) for group in groups)
-
-    def _phrase(self, tokens: Iterable[Token]) -> list[Span]:
-        lists = []
-        for token in tokens:
-            spans = self._token(token)
-            if not spans:
-                return []
-            lists.append(spans)
-        return _chain(lists, PHRASE_GAP)
-
-    def _token(self, token: Token) -> list[Span]:
-        if token not in self.spans:
+    def _shape(self, token: Token) -> dict[int, int]:
+        """Where the token's words begin, by how far their last word is from the first."""
+        if token not in self.shapes:
+            words = self.words
             if token.startswith("{"):
-                by_first = self.concepts[token]
-                spans = [
-                    span
-                    for ident in by_first.keys() & self.positions.keys()
-                    for phrase in by_first[ident]
-                    for span in self._phrase(phrase)
-                ]
+                by_first = self.compiled.concepts[token]
+                shape: dict[int, int] = {}
+                masks = words.masks
+                for ident in by_first.keys() & words.present:
+                    if not (first := masks[ident]):
+                        continue
+                    for rest in by_first[ident]:
+                        found = _starts(first, map(masks.__getitem__, rest), PHRASE_GAP)
+                        for distance, starts in found.items():
+                            shape[distance] = shape.get(distance, 0) | starts
             else:
-                spans = [(i, i) for i in self.positions.get(self.ids[token], ())]
-            self.spans[token] = spans
-        return self.spans[token]
+                mask = words.masks[self.compiled.ids[token]]
+                shape = {0: mask} if mask else {}
+            self.shapes[token] = shape
+        return self.shapes[token]
