@@ -74,6 +74,11 @@ def test_before_consent_nothing_personal_is_asked_and_the_practice_is_named(stor
     client.command("human")
     assert client.staff == [] and client.state() is None
     assert "hello@practice.bg" in client.text and "/start" in client.text
+    client.command("start")
+    client.press("lang:en")  # the privacy note is shown, not yet agreed to
+    client.command("human")
+    assert client.staff == [] and client.state()["pending"] is None
+    assert "hello@practice.bg" in client.text and not client.reply.contact_button
 
 
 def test_help_shows_contact_hours_and_a_talk_to_a_person_button(store, texts):
