@@ -50,15 +50,13 @@ def ask(ctx: Context, state: State | None, turn: Turn) -> State | None:
 
 def number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
     """The number to call back, typed or shared: to the staff, not kept in the intake."""
+    shared = inp.kind == "contact"
+    if shared and inp.contact_user_id != turn.user_id:
+        turn.out.replies.append(Reply(ctx.t(state.lang, "error.contact_not_own")))
+        return state  # still waiting for their own number
     state.pending = None
-    typed = inp.value
-    if inp.kind == "contact":
-        if inp.contact_user_id != turn.user_id:
-            typed = ""  # someone else's number is not theirs to be called on
-        elif not typed.startswith("+"):
-            typed = "+" + typed
     try:
-        phone = parse_phone(typed)
+        phone = parse_phone("+" + inp.value.lstrip("+") if shared else inp.value)
     except Invalid as invalid:
         turn.out.replies.append(Reply(ctx.t(state.lang, invalid.reason, **invalid.params)))
         turn.out.replies.append(Reply(_reach_us(ctx, state.lang, _("human.no_number"))))

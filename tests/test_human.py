@@ -67,6 +67,11 @@ def test_a_number_that_does_not_parse_posts_nothing_and_says_how_to_reach_us(sto
     assert client.staff == []
     assert "hello@practice.bg" in client.text and "/human" in client.text
     assert client.state()["pending"] is None
+    client.command("human")
+    client.share_contact("359888765432", owner=4242)  # someone else's
+    assert client.staff == [] and "own" in client.text
+    client.share_contact("359888765432")
+    assert "+359888765432" in client.staff[0]
 
 
 def test_before_consent_nothing_personal_is_asked_and_the_practice_is_named(store, texts):
