@@ -7,7 +7,7 @@ from dialogs.messages import IntakeConfig
 from tests.conftest import MONDAY
 from tests.driver import EngineClient
 from tests.harness import STAFF_CHAT, running_bot
-from tests.walk import walk_intake
+from tests.walk import settled, walk_intake
 
 REASON = "I have been anxious and sleeping badly for months."
 
@@ -117,3 +117,8 @@ async def test_human_over_telegram_reaches_the_group_without_free_text(tg, db_ur
         assert len(tg.messages_for(STAFF_CHAT)) == before + 1  # not posted twice
         for lang in ("bg", "en"):
             assert "human" in [c["command"] for c in tg.commands(language_code=lang)]
+        await maria.send("/deletedata")
+        await maria.click("erase:yes")
+        await settled(tg, store)
+        assert notes[0].edits and "Maria Ivanova" not in notes[0].text  # erasure reaches it
+        assert "+359888123456" not in notes[0].text
