@@ -1,4 +1,5 @@
-"""`intake-bot org|staff|db|purge|rotate-key|generate-key`: the admin's commands."""
+"""`intake-bot org|staff|closure|report|export|db|purge|rotate-key|generate-key`: the admin's
+commands."""
 
 import argparse
 import time
@@ -9,6 +10,7 @@ from babel import Locale, UnknownLocaleError
 
 from bot.config import Settings
 from bot.errors import fail
+from bot.figures import add_figure_commands
 from bot.wiring import open_store, purger
 from dialogs.questions import WAY_LABELS
 from storage import open_database
@@ -31,6 +33,7 @@ def add_admin_commands(commands) -> None:
 
     _staff_commands(commands)
     _closure_commands(commands)
+    add_figure_commands(commands)
 
     database = commands.add_parser(
         "db",

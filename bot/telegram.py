@@ -48,6 +48,7 @@ COMMANDS = {
     "deletedata": _("command.deletedata"),
     "withdraw": _("command.withdraw"),
     "mybooking": _("command.mybooking"),
+    "human": _("command.human"),
 }
 PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]

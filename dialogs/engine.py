@@ -7,7 +7,7 @@ rights, staff) and saves the state again; every flow is a module of plain functi
 import dataclasses
 import logging
 
-from dialogs import intake, mybooking, protocol, render, rights, screens, staff_actions
+from dialogs import human, intake, mybooking, protocol, render, rights, screens, staff_actions
 from dialogs.callbacks import unpack
 from dialogs.crisis import CrisisScreen
 from dialogs.i18n import Texts, _, pick_language
@@ -134,6 +134,7 @@ BUTTON_FLOWS = {
     "crisis": intake.crisis_choice,
     "safe": protocol.safety_choice,
     "callme": protocol.call_me_choice,
+    "human": human.choice,
     "mybooking": mybooking.choice,
     "fix": rights.choice,
     "erase": rights.choice,
@@ -142,7 +143,7 @@ BUTTON_FLOWS = {
 
 def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State | None:
     """Route one input to the flow that takes it."""
-    if state and state.pending == "call_me" and inp.kind not in ("text", "contact"):
+    if state and state.pending in ("call_me", "human") and inp.kind not in ("text", "contact"):
         state.pending = None  # a button or a command instead of the number: not waited for
     if state and state.pending == "language" and inp.kind != "text":
         state.pending = None  # a button or a command instead of a language: the menu is left
@@ -153,6 +154,8 @@ def dispatch(ctx: Context, state: State | None, inp: Input, turn: Turn) -> State
         state = run_command(ctx, state, inp.value, turn)
     elif state and state.pending == "call_me" and inp.kind in ("text", "contact"):
         state = protocol.call_me_number(ctx, state, inp, turn)
+    elif state and state.pending == "human" and inp.kind in ("text", "contact"):
+        state = human.number(ctx, state, inp, turn)
     elif state and state.pending == "language" and inp.kind == "text":
         state = intake.language(ctx, state, inp.value, turn)
     elif state and state.correcting and inp.kind in ("text", "contact"):
@@ -196,10 +199,12 @@ def run_command(ctx: Context, state: State | None, command: str, turn: Turn) -> 
         return rights.command(ctx, state, command, turn)
     if command == "mybooking":
         return mybooking.show(ctx, state, turn)
+    if command == "human":
+        return human.ask(ctx, state, turn)
     if command == "privacy":
         out.replies.append(Reply(screens.privacy_notice(ctx, lang)))
     elif command == "help":
-        out.replies.append(Reply(ctx.t(lang, "help.commands")))
+        out.replies.append(human.help_reply(ctx, lang))
     elif command == "cancel":
         if not active:
             out.replies.append(Reply(ctx.t(lang, "cancel.nothing")))

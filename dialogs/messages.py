@@ -91,7 +91,8 @@ class State:
     answers: dict[str, Any] = field(default_factory=dict)
     misses: dict[str, int] = field(default_factory=dict)
     editing: bool = False  # came from the summary: return there after this answer
-    pending: str | None = None  # in between: "cancel", "age", "erase", or "call_me" (a number)
+    # In between: "cancel", "age", "erase", or a number to call: "call_me", "human".
+    pending: str | None = None
     offer: list[str] = field(default_factory=list)  # slots offered after losing one
     consent_version: str | None = None
     resume: str | None = None  # where to go on after agreeing to a changed notice
@@ -101,6 +102,7 @@ class State:
     hold_ref: str | None = None  # the slot held while the client reviews the summary
     week: int = 0  # which week of free days the day question shows
     rescheduling: str | None = None  # the booking being moved with the day and time questions
+    human_asked_at: str | None = None  # when a call back was last asked for (/human), ISO
 
     @classmethod
     def load(cls, data: dict) -> "State":

@@ -69,16 +69,28 @@ def take_button(ctx: Context, alert_id: int) -> list[list[Button]]:
     return [[Button(pack("alert", "take", alert_id), ctx.t(ctx.config.staff_lang, "staff.take"))]]
 
 
-def _details(ctx: Context, user_id: int, state: State | None, sender: str | None) -> dict[str, str]:
-    """Who to call: the name and phone of the intake in progress, or else of the client's
-    latest booking (a booked client's intake is over, but their number is known). Never the
-    risk category: the whole group reads this; the one who takes the alert sees it."""
-    staff = ctx.config.staff_lang
-    unknown = ctx.t(staff, "crisis.not_given")
+def known_answers(ctx: Context, user_id: int, state: State | None) -> dict:
+    """The answers of the intake in progress, or else of the client's latest booking (a booked
+    client's intake is over, but their name and number are known)."""
     answers = state.answers if state else {}
     if "phone" not in answers:
         booked = ctx.store.client_bookings(user_id)
         answers = {**(booked[-1].answers if booked else {}), **answers}
+    return answers
+
+
+def opening_hours(ctx: Context, lang: str) -> str:
+    """The opening hours as the admin wrote them, with the practice's zone."""
+    zone = ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang)
+    return f"{ctx.config.opening_hours} {zone}"
+
+
+def _details(ctx: Context, user_id: int, state: State | None, sender: str | None) -> dict[str, str]:
+    """Who to call: the name and phone the bot knows (known_answers). Never the risk category:
+    the whole group reads this; the one who takes the alert sees it."""
+    staff = ctx.config.staff_lang
+    unknown = ctx.t(staff, "crisis.not_given")
+    answers = known_answers(ctx, user_id, state)
     return {
         "name": answers.get("name", unknown),
         "phone": answers.get("phone", unknown),
@@ -198,13 +210,7 @@ def call_me_number(ctx: Context, state: State, inp: Input, turn: Turn) -> State:
 
 def will_call(ctx: Context, lang: str, phone: str) -> str:
     """What the client is promised: a call to `phone` in opening hours, in the practice's zone."""
-    return ctx.t(
-        lang,
-        "crisis.will_call",
-        phone=phone,
-        hours=ctx.config.opening_hours,
-        zone=ctx.t.zone_name(ctx.store.clock().astimezone(ctx.store.schedule.tz), lang),
-    )
+    return ctx.t(lang, "crisis.will_call", phone=phone, hours=opening_hours(ctx, lang))
 
 
 def raised(

@@ -7,7 +7,7 @@ unique index on (consultant, slot) among active bookings decides who gets a slot
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +60,20 @@ class BookingView:
     consultant_id: int
     decided_by: str | None
     sequence: int = 0  # the calendar file's revision
+
+
+@dataclass(frozen=True)
+class BookingRecord:
+    """What the practice's figures need of a booking: no answers, nothing about the client."""
+
+    ref: str
+    start: datetime  # aware, in the practice's zone
+    minutes: int
+    status: str
+    org_code: str
+    way: str
+    consult_lang: str
+    consultant_id: int
 
 
 def _new_ref() -> str:
@@ -343,6 +357,32 @@ class BookingsMixin:
                 .order_by(Booking.consultant_id, Booking.slot_start)
             ).all()
             return [self._view(row) for row in rows]
+
+    def booking_records(self, start: datetime, end: datetime) -> list[BookingRecord]:
+        """Every booking (not a hold) for a time in [start, end), whatever became of it, by time;
+        an erased client's bookings too, which keep only this."""
+        columns = (
+            Booking.ref,
+            Booking.slot_start,
+            Booking.slot_minutes,
+            Booking.status,
+            Booking.org_code,
+            Booking.way,
+            Booking.consult_lang,
+            Booking.consultant_id,
+        )
+        with self._session() as session:
+            rows = session.exec(
+                select(*columns)
+                .where(
+                    Booking.status != BookingStatus.HELD,
+                    Booking.slot_start >= start.astimezone(UTC),
+                    Booking.slot_start < end.astimezone(UTC),
+                )
+                .order_by(Booking.slot_start, Booking.ref)
+            ).all()
+        tz = self.schedule.tz
+        return [BookingRecord(r[0], r[1].astimezone(tz), *r[2:]) for r in rows]
 
     def booking(self, ref: str) -> BookingView | None:
         with self._session() as session:

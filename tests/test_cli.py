@@ -150,7 +150,7 @@ def test_org_add_list_disable(tmp_path):
 
 def test_help_lists_every_command(tmp_path):
     result = run(["--help"], tmp_path)
-    for command in ("run", "chat", "org"):
+    for command in ("run", "chat", "org", "report", "export"):
         assert command in result.stdout
 
 
