@@ -14,6 +14,7 @@ from bot.figures import add_figure_commands
 from bot.wiring import open_store, purger
 from dialogs.questions import WAY_LABELS
 from storage import open_database
+from storage.consultants import CLOSURE
 from storage.crypto import RELOAD_SECONDS, generate_key, write_key_file
 from storage.migrate import current_revision
 
@@ -102,12 +103,21 @@ def _staff_commands(commands) -> None:
     hours.add_argument("id", type=int)
     hours.add_argument("hours")
     hours.set_defaults(action=_staff_hours)
-    off = actions.add_parser("timeoff", help="block a consultant's time, e.g. a holiday")
-    off.add_argument("id", type=int)
-    off.add_argument("start", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, the practice's time")
-    off.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
-    off.add_argument("--note", default="")
-    off.set_defaults(action=_staff_timeoff)
+    off = actions.add_parser("timeoff", help="a consultant's time off, e.g. a holiday")
+    off_actions = off.add_subparsers(required=True, metavar="ACTION")
+    block = off_actions.add_parser("add", help="block a consultant's time")
+    block.add_argument("id", type=int, help="the consultant, as staff list shows them")
+    block.add_argument("start", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, the practice's time")
+    block.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
+    block.add_argument("--note", default="")
+    block.set_defaults(action=_staff_timeoff)
+    listed = off_actions.add_parser("list", help="list a consultant's time off")
+    listed.add_argument("id", type=int, help="the consultant")
+    listed.set_defaults(action=lambda args, settings: _time_off_list(settings, args.id))
+    unblock = off_actions.add_parser("remove", help="open again what a time off blocked")
+    unblock.add_argument("id", type=int, help="the consultant")
+    unblock.add_argument("n", type=int, help="the time off, as staff timeoff list shows it")
+    unblock.set_defaults(action=_staff_timeoff_remove)
     remove = actions.add_parser("remove", help="stop offering a consultant's time")
     remove.add_argument("id", type=int)
     remove.set_defaults(action=_staff_remove)
@@ -126,7 +136,9 @@ def _closure_commands(commands) -> None:
     add.add_argument("end", help="YYYY-MM-DD (that whole day included) or YYYY-MM-DDTHH:MM")
     add.add_argument("--note", default="", help="what it is, for the staff")
     add.set_defaults(action=_closure_add)
-    actions.add_parser("list", help="list closures").set_defaults(action=_closure_list)
+    actions.add_parser("list", help="list closures").set_defaults(
+        action=lambda _args, settings: _time_off_list(settings, CLOSURE)
+    )
     remove = actions.add_parser("remove", help="open again what a closure closed")
     remove.add_argument("id", type=int, help="as closure list shows it")
     remove.set_defaults(action=_closure_remove)
@@ -137,7 +149,7 @@ def _closure_add(args: argparse.Namespace, settings: Settings) -> int:
     tz = ZoneInfo(settings.timezone)
     try:
         start, end = _period(args, tz, "the closure")
-        closure_id = store.add_closure(start, end, args.note)
+        closure_id = store.add_time_off(CLOSURE, start, end, args.note)
     except ValueError as error:
         return fail(str(error))
     print(f"closure {closure_id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {args.note}")
@@ -149,19 +161,33 @@ def _closure_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _closure_list(_args: argparse.Namespace, settings: Settings) -> int:
+def _time_off_list(settings: Settings, consultant_id: int) -> int:
+    """A consultant's time off, or with CLOSURE the practice's closures: id, from, to, note."""
     store = open_store(settings)
+    if consultant_id != CLOSURE and not any(c.id == consultant_id for c in store.consultants()):
+        return _no_consultant(consultant_id)
     tz = ZoneInfo(settings.timezone)
-    for c in store.closures():
-        start, end = c.starts.astimezone(tz), c.ends.astimezone(tz)
-        print(f"{c.id}\t{start:%Y-%m-%d %H:%M}\t{end:%Y-%m-%d %H:%M}\t{c.note}")
+    for entry in store.time_off(consultant_id):
+        start, end = entry.starts.astimezone(tz), entry.ends.astimezone(tz)
+        print(f"{entry.id}\t{start:%Y-%m-%d %H:%M}\t{end:%Y-%m-%d %H:%M}\t{entry.note}")
     return 0
 
 
 def _closure_remove(args: argparse.Namespace, settings: Settings) -> int:
-    if not open_store(settings).remove_closure(args.id):
+    if not open_store(settings).remove_time_off(CLOSURE, args.id):
         return fail(f"no closure with id {args.id} (intake-bot closure list shows them)", 1)
     print(f"removed closure {args.id}")
+    return 0
+
+
+def _staff_timeoff_remove(args: argparse.Namespace, settings: Settings) -> int:
+    if not open_store(settings).remove_time_off(args.id, args.n):
+        return fail(
+            f"consultant {args.id} has no time off {args.n} "
+            f"(intake-bot staff timeoff list {args.id} shows it)",
+            1,
+        )
+    print(f"removed time off {args.n} of consultant {args.id}")
     return 0
 
 
@@ -229,10 +255,12 @@ def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
         start, end = _period(args, tz, "the time off")
         if not any(c.id == args.id for c in store.consultants()):
             return _no_consultant(args.id)
-        store.add_time_off(args.id, start, end, args.note)
+        entry = store.add_time_off(args.id, start, end, args.note)
     except ValueError as error:
         return fail(str(error))
-    print(f"time off for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
+    print(
+        f"time off {entry} for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    )
     return 0
 
 

@@ -16,7 +16,9 @@ CLOSURE = 0  # the consultant id of a closure: time off of the whole practice (n
 
 
 @dataclass(frozen=True)
-class ClosureView:
+class TimeOffView:
+    """A consultant's time off, or a closure of the whole practice (consultant CLOSURE)."""
+
     id: int
     starts: datetime
     ends: datetime
@@ -64,18 +66,23 @@ class ConsultantsMixin:
     def add_consultant(
         self, *, name: str, telegram_user_id: int, languages: str, ways: str, hours: str
     ) -> ConsultantView:
+        """A new consultant, or one removed earlier back with these details (same id, so
+        their bookings and time off are theirs again)."""
         parse_weekly_hours(hours)
-        if any(c.telegram_user_id == telegram_user_id for c in self.consultants(False)):
-            raise ValueError(f"a consultant with Telegram id {telegram_user_id} exists already")
+        values = {"name": name, "languages": languages, "ways": ways, "hours": hours}
         with self._session() as session:
-            row = Consultant(
-                name=name,
-                telegram_user_id=telegram_user_id,
-                languages=languages,
-                ways=ways,
-                hours=hours,
-            )
-            session.add(row)
+            row = session.exec(
+                select(Consultant).where(Consultant.telegram_user_id == telegram_user_id)
+            ).first()
+            if row is not None and row.active:
+                raise ValueError(f"a consultant with Telegram id {telegram_user_id} exists already")
+            if row is None:
+                row = Consultant(telegram_user_id=telegram_user_id, **values)
+                session.add(row)
+            else:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.active = True
             session.flush()  # its id
             return _consultant(row)
 
@@ -106,35 +113,31 @@ class ConsultantsMixin:
 
     def add_time_off(
         self, consultant_id: int, starts: datetime, ends: datetime, note: str = ""
-    ) -> None:
+    ) -> int:
+        """Block a consultant's time, or with CLOSURE the whole practice's; return its id."""
         if ends <= starts:
             raise ValueError("time off must end after it starts")
         with self._session() as session:
-            session.add(
-                TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
-            )
-
-    def add_closure(self, starts: datetime, ends: datetime, note: str = "") -> int:
-        """The whole practice closed from `starts` to `ends`: no time in it is offered."""
-        if ends <= starts:
-            raise ValueError("a closure must end after it starts")
-        with self._session() as session:
-            row = TimeOff(consultant_id=CLOSURE, starts_at=starts, ends_at=ends, note=note)
+            row = TimeOff(consultant_id=consultant_id, starts_at=starts, ends_at=ends, note=note)
             session.add(row)
             session.flush()  # its id
             return row.id
 
-    def closures(self) -> list[ClosureView]:
+    def time_off(self, consultant_id: int) -> list[TimeOffView]:
+        """A consultant's time off (CLOSURE: the practice's closures), earliest first."""
         with self._session() as session:
             rows = session.exec(
-                select(TimeOff).where(TimeOff.consultant_id == CLOSURE).order_by(TimeOff.starts_at)
+                select(TimeOff)
+                .where(TimeOff.consultant_id == consultant_id)
+                .order_by(TimeOff.starts_at)
             ).all()
-            return [ClosureView(r.id, r.starts_at, r.ends_at, r.note) for r in rows]
+            return [TimeOffView(r.id, r.starts_at, r.ends_at, r.note) for r in rows]
 
-    def remove_closure(self, closure_id: int) -> bool:
+    def remove_time_off(self, consultant_id: int, entry_id: int) -> bool:
+        """Open again what time off `entry_id` of this consultant (or CLOSURE) blocked."""
         with self._session() as session:
-            row = session.get(TimeOff, closure_id)
-            if row is None or row.consultant_id != CLOSURE:
+            row = session.get(TimeOff, entry_id)
+            if row is None or row.consultant_id != consultant_id:
                 return False
             session.delete(row)
             return True

@@ -12,6 +12,7 @@ from icalendar import Calendar
 from dialogs.engine import IntakeEngine
 from dialogs.messages import IntakeConfig
 from storage import Schedule, SlotTaken, Store, open_database
+from storage.consultants import CLOSURE
 from storage.crypto import Cipher, generate_key
 from tests.conftest import CIPHER, MONDAY
 from tests.driver import EngineClient
@@ -398,12 +399,23 @@ def test_staff_commands_manage_consultants(tmp_path):
     assert run("add", "X", "--telegram-id", "902", "--ways", "telepathy").returncode == 2
     assert run("hours", "1", "mon-fri 10:00-18:00").returncode == 0
     assert run("hours", "1", "whenever").returncode == 2
-    assert run("timeoff", "1", "2026-12-01", "2026-12-03", "--note", "leave").returncode == 0
-    assert run("timeoff", "7", "2026-12-01", "2026-12-03").returncode == 1
+    blocked = run("timeoff", "add", "1", "2026-12-01", "2026-12-03", "--note", "leave")
+    assert blocked.returncode == 0 and blocked.stdout.startswith("time off 1 ")
+    assert run("timeoff", "add", "7", "2026-12-01", "2026-12-03").returncode == 1
+    assert run("timeoff", "list", "1").stdout.startswith(
+        "1\t2026-12-01 00:00\t2026-12-04 00:00\tleave"
+    )
+    assert run("timeoff", "remove", "1", "2").returncode == 1  # no such time off
+    assert run("timeoff", "remove", "1", "1").returncode == 0
+    assert run("timeoff", "list", "1").stdout == ""
     listed = run("list").stdout
     assert "Elena Petrova" in listed and "mon-fri 10:00-18:00" in listed and "active" in listed
     assert run("remove", "1").returncode == 0
     assert "removed" in run("list").stdout
+    again = run("add", "Elena Petrova", "--telegram-id", "901", "--languages", "en")
+    assert again.returncode == 0 and "added consultant 1" in again.stdout  # back, same id
+    assert "active" in run("list").stdout and "removed" not in run("list").stdout
+    assert run("add", "Elena P.", "--telegram-id", "901").returncode == 2  # active: refused
 
 
 def test_dates_in_agenda_and_time_off_use_the_practice_zone(store):
@@ -480,14 +492,14 @@ def test_a_closure_is_never_offered_and_a_move_cannot_land_in_it(client, store):
     client.press("book:confirm")
     [booking] = store.bookings_of(client.user_id)
     assert date(2026, 11, 24) in store.free_days()
-    closure = store.add_closure(tuesday, tuesday + timedelta(days=1), "team building")
+    closure = store.add_time_off(CLOSURE, tuesday, tuesday + timedelta(days=1), "team building")
     assert date(2026, 11, 24) not in store.free_days()  # no consultant's time is offered then
     assert not [s for s in store.free_slots() if s.astimezone(sofia).date() == tuesday.date()]
     with pytest.raises(SlotTaken):  # not even by moving a booking there
         store.reschedule(
             ref=booking.ref, user_id=client.user_id, start=tuesday + timedelta(hours=10)
         )
-    assert store.remove_closure(closure) and date(2026, 11, 24) in store.free_days()
+    assert store.remove_time_off(CLOSURE, closure) and date(2026, 11, 24) in store.free_days()
     moved = store.reschedule(
         ref=booking.ref, user_id=client.user_id, start=tuesday + timedelta(hours=10)
     )
