@@ -118,6 +118,12 @@ def _staff_commands(commands) -> None:
     unblock.add_argument("id", type=int, help="the consultant")
     unblock.add_argument("n", type=int, help="the time off, as staff timeoff list shows it")
     unblock.set_defaults(action=_staff_timeoff_remove)
+    edit = actions.add_parser("edit", help="change a consultant's name, languages or ways")
+    edit.add_argument("id", type=int)
+    edit.add_argument("--name", help="as clients and staff see it")
+    edit.add_argument("--languages", help="e.g. bg,en")
+    edit.add_argument("--ways", help="e.g. video,phone")
+    edit.set_defaults(action=_staff_edit)
     remove = actions.add_parser("remove", help="stop offering a consultant's time")
     remove.add_argument("id", type=int)
     remove.set_defaults(action=_staff_remove)
@@ -199,14 +205,24 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _check_offer(languages: str | None, ways: str | None) -> None:
+    """ValueError unless every language code and way is one the bot knows."""
+    try:
+        for code in (languages or "").split(",") if languages else []:
+            Locale.parse(code)
+    except UnknownLocaleError as error:
+        raise ValueError(
+            f"--languages: unknown language code {error.identifier!r}, e.g. bg,en"
+        ) from None
+    unknown = set(ways.split(",")) - set(WAY_LABELS) if ways else set()
+    if unknown:
+        raise ValueError(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAY_LABELS)}")
+
+
 def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     try:
-        for code in args.languages.split(","):
-            Locale.parse(code)
-        unknown = set(args.ways.split(",")) - set(WAY_LABELS)
-        if unknown:
-            raise ValueError(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAY_LABELS)}")
+        _check_offer(args.languages, args.ways)
         consultant = store.add_consultant(
             name=args.name,
             telegram_user_id=args.telegram_id,
@@ -214,11 +230,23 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
             ways=args.ways,
             hours=args.hours,
         )
-    except UnknownLocaleError as error:
-        return fail(f"--languages: unknown language code {error.identifier!r}, e.g. bg,en")
     except ValueError as error:
         return fail(str(error).splitlines()[0])
     print(f"added consultant {consultant.id}: {consultant.name}")
+    return 0
+
+
+def _staff_edit(args: argparse.Namespace, settings: Settings) -> int:
+    changes = {k: v for k in ("name", "languages", "ways") if (v := getattr(args, k))}
+    if not changes:
+        return fail("nothing to change: give --name, --languages or --ways")
+    try:
+        _check_offer(args.languages, args.ways)
+    except ValueError as error:
+        return fail(str(error))
+    if not open_store(settings).edit_consultant(args.id, **changes):
+        return _no_consultant(args.id)
+    print(f"consultant {args.id}: " + ", ".join(f"{k} {v}" for k, v in changes.items()))
     return 0
 
 

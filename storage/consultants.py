@@ -100,6 +100,12 @@ class ConsultantsMixin:
         parse_weekly_hours(hours)
         return self._update_consultant(consultant_id, hours=hours)
 
+    def edit_consultant(self, consultant_id: int, **changes: str) -> bool:
+        """Change a consultant's name, languages or ways (changes given by field name)."""
+        if "name" in changes:
+            changes["name"] = " ".join(changes["name"].split())[:200]
+        return self._update_consultant(consultant_id, **changes)
+
     def remove_consultant(self, consultant_id: int) -> bool:
         """Stop offering a consultant's time; their bookings stay as they are."""
         return self._update_consultant(consultant_id, active=False)

@@ -399,6 +399,11 @@ def test_staff_commands_manage_consultants(tmp_path):
     assert run("add", "X", "--telegram-id", "902", "--ways", "telepathy").returncode == 2
     assert run("hours", "1", "mon-fri 10:00-18:00").returncode == 0
     assert run("hours", "1", "whenever").returncode == 2
+    assert run("edit", "1", "--ways", "telepathy").returncode == 2
+    assert run("edit", "1").returncode == 2  # nothing to change
+    assert run("edit", "9", "--name", "X").returncode == 1
+    assert run("edit", "1", "--name", "Elena  Petrova", "--ways", "video").returncode == 0
+    assert "1\tElena Petrova\ttelegram 901\tbg,en\tvideo\t" in run("list").stdout
     blocked = run("timeoff", "add", "1", "2026-12-01", "2026-12-03", "--note", "leave")
     assert blocked.returncode == 0 and blocked.stdout.startswith("time off 1 ")
     assert run("timeoff", "add", "7", "2026-12-01", "2026-12-03").returncode == 1
