@@ -184,6 +184,11 @@ class SentMessage:
     def plain(self) -> str:
         return _plain_text(self.text, self.parse_mode)
 
+    @property
+    def reply_to(self) -> int | None:
+        """The id of the message this one replies to, if it does."""
+        return (self.params.get("reply_parameters") or {}).get("message_id")
+
     def _inline_buttons(self) -> list[dict]:
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [button for row in rows for button in row]
@@ -1080,6 +1085,13 @@ class FakeTelegram:
             self._reply_keyboards[sent.chat_id] = None
         return sent
 
+    def _check_reply(self, chat_id: int, reply: dict | None) -> None:
+        """A reply names a message of that chat, unless it may go without one."""
+        if not reply or reply.get("allow_sending_without_reply"):
+            return
+        if not any(m.message_id == reply.get("message_id") for m in self.messages_for(chat_id)):
+            raise _bad_request("message to be replied not found")
+
     def _parse_mode(self, params: dict) -> str | None:
         parse_mode = params.get("parse_mode")
         return parse_mode or None
@@ -1090,6 +1102,7 @@ class FakeTelegram:
         parse_mode = self._parse_mode(params)
         self._check_text(text, parse_mode, limit=4096, what="text")
         markup = self._check_markup(params.get("reply_markup"))
+        self._check_reply(chat_id, params.get("reply_parameters"))
         sent = self._store(
             SentMessage(
                 chat_id=chat_id,
