@@ -167,3 +167,14 @@ async def test_over_telegram_a_pending_request_is_chased_then_closed_and_moved(t
         moved = store.booking(booking.ref)
         assert moved.status == "pending" and moved.start > booking.start
         assert "Чака потвърждение" in notice.text and notice.buttons()[0] == "✅ Потвърждавам"
+
+
+def test_an_erased_clients_request_is_closed_without_a_message_to_anyone(client, store, engine):
+    client.answer_until_summary("en", day="day:2026-11-24", time="time:2026-11-24T10:00")
+    client.press("book:confirm")
+    [booking] = store.bookings_of(client.user_id)
+    _at(store, TUESDAY_10 + timedelta(minutes=5))
+    store.erase_client(client.user_id)  # after its time: the booking stays, anonymized
+    out = engine.chase_pending()
+    assert out.to_clients == [] and len(out.staff_edits) == 1
+    assert store.booking(booking.ref).status == BookingStatus.EXPIRED
