@@ -138,8 +138,7 @@ async def test_over_telegram_a_pending_request_is_chased_then_closed_and_moved(t
         await walk_intake(tg, store, vera)
         [booking] = store.bookings_of(7301)
         [notice] = tg.messages_for(STAFF_CHAT)
-        made = booking.created_at
-        due = store.schedule.after_open_time(made, timedelta(hours=4))
+        due = store.schedule.after_open_time(booking.created_at, timedelta(hours=4))
         _at(store, due - timedelta(minutes=1))
         await tg.front.chase_pending()
         await settled(tg, store)
