@@ -1085,13 +1085,6 @@ class FakeTelegram:
             self._reply_keyboards[sent.chat_id] = None
         return sent
 
-    def _check_reply(self, chat_id: int, reply: dict | None) -> None:
-        """A reply names a message of that chat, unless it may go without one."""
-        if not reply or reply.get("allow_sending_without_reply"):
-            return
-        if not any(m.message_id == reply.get("message_id") for m in self.messages_for(chat_id)):
-            raise _bad_request("message to be replied not found")
-
     def _parse_mode(self, params: dict) -> str | None:
         parse_mode = params.get("parse_mode")
         return parse_mode or None
@@ -1102,7 +1095,6 @@ class FakeTelegram:
         parse_mode = self._parse_mode(params)
         self._check_text(text, parse_mode, limit=4096, what="text")
         markup = self._check_markup(params.get("reply_markup"))
-        self._check_reply(chat_id, params.get("reply_parameters"))
         sent = self._store(
             SentMessage(
                 chat_id=chat_id,
