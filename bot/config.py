@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     booking_horizon_days: int = Field(21, ge=1, le=365)
     public_holidays: str = "BG"  # a country code for the holidays package, or "none"
     reminder_hours: Annotated[tuple[float, ...], NoDecode] = (24, 1)
+    # A request nobody in the staff group confirmed or declined after this many hours of
+    # OPENING_HOURS gets one reminder there.
+    staff_reminder_hours: float = Field(4, gt=0, le=24 * 7)
     min_notice_hours: float = Field(12, ge=0, le=24 * 30)
     consultation_ways: Annotated[tuple[str, ...], NoDecode] = ("video", "phone", "chat")
     consultation_languages: Annotated[tuple[str, ...], NoDecode] = ("bg", "en")

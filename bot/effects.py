@@ -75,6 +75,8 @@ def outcome_calls(
         calls += reply_calls(chat_id, reply)
     for note in out.staff:
         payload = {"text": note.text, "reply_markup": inline_markup(note.buttons)}
+        if note.reply_to:
+            payload["reply_to"] = note.reply_to
         priority = URGENT if note.urgent else NOTICE
         calls.append(Call(staff_chat_id, "send", payload, priority, note.ref, about))
     for edit in out.staff_edits:

@@ -16,11 +16,13 @@ from storage import BookingStatus
 
 SMALL = 5  # a count below this, but not 0, is shown as "<5": nobody can be singled out
 # The report's columns: (CSV name, heading).
+# Bookings that will not take place: cancelled, declined, or expired unconfirmed.
+NOT_HELD = (BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED)
 COLUMNS = (
     ("organization", "organization"),
     ("name", "name"),
     ("bookings", "bookings"),
-    ("cancelled", "cancelled or declined"),
+    ("cancelled", "cancelled, declined or expired"),
     ("past_confirmed", "took place (not marked)"),
 )
 NOT_RECORDED = (
@@ -45,8 +47,8 @@ def add_figure_commands(commands) -> None:
         "report",
         help="per organization, the bookings of one month (counts under 5 shown as <5)",
         description="Per organization, the bookings for a time in MONTH (the practice's time "
-        "zone), whatever became of them; of those, the cancelled or declined ones, and the "
-        "confirmed ones whose time has passed. A count from 1 to 4 is shown as <5, so that "
+        "zone), whatever became of them; of those, the cancelled, declined or expired ones, "
+        "and the confirmed ones whose time has passed. A count from 1 to 4 is shown as <5, so that "
         "nobody can be singled out. Intakes started, consultations held and no-shows are not "
         "recorded by the bot, so they are not shown.",
     )
@@ -87,7 +89,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     for booking in store.booking_records(_midnight(first, tz), _midnight(after, tz)):
         count = counts.setdefault(booking.org_code, Counter())
         count["bookings"] += 1
-        if booking.status in (BookingStatus.CANCELLED, BookingStatus.DECLINED):
+        if booking.status in NOT_HELD:
             count["cancelled"] += 1
         ended = booking.start + timedelta(minutes=booking.minutes) <= now
         if booking.status == BookingStatus.CONFIRMED and ended:

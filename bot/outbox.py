@@ -13,7 +13,7 @@ import time
 from collections import deque
 from datetime import timedelta
 
-from telegram import Bot, InputFile
+from telegram import Bot, InputFile, ReplyParameters
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.effects import NOW
@@ -321,7 +321,13 @@ class OutboxSender:
                 reply_markup=body.get("reply_markup"),
             )
         else:
-            sent = await bot.send_message(chat_id, body["text"], reply_markup=body["reply_markup"])
+            answered = body.get("reply_to")  # if it was deleted meanwhile, sent on its own
+            reply = (
+                ReplyParameters(answered, allow_sending_without_reply=True) if answered else None
+            )
+            sent = await bot.send_message(
+                chat_id, body["text"], reply_markup=body["reply_markup"], reply_parameters=reply
+            )
         return sent.message_id
 
     def _after_send(self, message: Pending, message_id: int | None) -> None:

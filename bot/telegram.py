@@ -329,6 +329,15 @@ class TelegramFront:
             handoff = self._enqueue(calls)
         self.sender.deliver(*handoff)
 
+    async def chase_pending(self) -> None:
+        """Remind the staff, once, of each request nobody answered in time, and close each
+        whose time has come, telling its client: one transaction, then the sender."""
+        with self.store.unit_of_work():
+            out = self.engine.chase_pending()
+            calls = outcome_calls(out, chat_id=None, staff_chat_id=self.staff_chat_id)
+            handoff = self._enqueue(calls)
+        self.sender.deliver(*handoff)
+
     async def raise_alerts_again(self) -> None:
         """Post again, louder, each alert whose client did not say they are safe in time, or
         that nobody took: one transaction, then the sender."""

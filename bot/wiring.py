@@ -1,6 +1,7 @@
 """The parts the composition root (bot/cli.py) builds: the store, the engine, retention."""
 
 import logging
+from datetime import timedelta
 
 from bot.config import Settings
 from dialogs.crisis import CrisisScreen
@@ -17,7 +18,13 @@ def open_store(settings: Settings) -> Store:
     engine = open_database(settings.database_url)
     samples = sealed_samples(engine)
     cipher = settings.cipher(may_create=not samples)
-    store = Store(engine, settings.schedule(), cipher, reminder_hours=settings.reminder_hours)
+    store = Store(
+        engine,
+        settings.schedule(),
+        cipher,
+        reminder_hours=settings.reminder_hours,
+        staff_reminder_after=timedelta(hours=settings.staff_reminder_hours),
+    )
     store.check_key(samples)
     if store.has_legacy():  # from a release that did not bind values to their place
         log.info("sealing stored values again, each bound to its place: %d", store.reseal())

@@ -7,7 +7,17 @@ rights, staff) and saves the state again; every flow is a module of plain functi
 import dataclasses
 import logging
 
-from dialogs import human, intake, mybooking, protocol, render, rights, screens, staff_actions
+from dialogs import (
+    human,
+    intake,
+    mybooking,
+    pending,
+    protocol,
+    render,
+    rights,
+    screens,
+    staff_actions,
+)
 from dialogs.callbacks import unpack
 from dialogs.crisis import CrisisScreen
 from dialogs.i18n import Texts, _, pick_language
@@ -117,6 +127,9 @@ class IntakeEngine:
 
     def escalations(self) -> list:
         return protocol.escalations(self.ctx)
+
+    def chase_pending(self) -> Outcome:
+        return pending.chase(self.ctx)
 
     def agenda(self, argument: str, *, staff_user_id: int, staff_name: str):
         return rights.agenda(self.ctx, argument, staff_user_id=staff_user_id, staff_name=staff_name)

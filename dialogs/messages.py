@@ -52,6 +52,7 @@ class StaffNote:
     ref: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
     urgent: bool = False  # a crisis alert: sent before any other staff message
+    reply_to: int | None = None  # the group message it answers: a reply notifies, an edit not
 
 
 @dataclass(frozen=True)

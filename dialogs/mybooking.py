@@ -12,7 +12,7 @@ from dialogs.messages import (
     Turn,
 )
 from dialogs.render import CLIENT_STATUS
-from storage import BookingStatus
+from storage import MOVABLE
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
                 text,
                 [
                     [
-                        Button(
-                            pack("mybooking", "move", booking.ref), ctx.t(lang, "mybooking.move")
-                        ),
+                        render.move_button(ctx, booking, lang),
                         Button(
                             pack("mybooking", "cancel", booking.ref),
                             ctx.t(lang, "mybooking.cancel"),
@@ -98,11 +96,7 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
         return keep(ctx, state, turn)
     elif action == "keep":
         turn.out.replies.append(Reply(ctx.t(lang, "mybooking.kept")))
-    elif action == "move" and booking.status in (
-        BookingStatus.PENDING,
-        BookingStatus.CONFIRMED,
-        BookingStatus.DECLINED,
-    ):
+    elif action == "move" and booking.status in MOVABLE:
         state = state or State(lang=lang, step="done")
         state.rescheduling, state.resume, state.week = ref, state.step, 0
         state.step = "day"

@@ -26,12 +26,14 @@ STATUS_LINES = {
     BookingStatus.CONFIRMED: _("staff.status.confirmed"),
     BookingStatus.DECLINED: _("staff.status.declined"),
     BookingStatus.CANCELLED: _("staff.status.cancelled"),
+    BookingStatus.EXPIRED: _("staff.status.expired"),
 }
 CLIENT_STATUS = {
     BookingStatus.PENDING: _("status.pending"),
     BookingStatus.CONFIRMED: _("status.confirmed"),
     BookingStatus.DECLINED: _("status.declined"),
     BookingStatus.CANCELLED: _("status.cancelled"),
+    BookingStatus.EXPIRED: _("status.expired"),
 }
 
 
@@ -89,6 +91,11 @@ def reminder(ctx: Context, booking: BookingView) -> Reply:
             ref=booking.ref,
         )
     )
+
+
+def move_button(ctx: Context, booking: BookingView, lang: str) -> Button:
+    """The "Choose another time" button: the day-and-time picker of /mybooking."""
+    return Button(pack("mybooking", "move", booking.ref), ctx.t(lang, "mybooking.move"))
 
 
 def booking_zone(booking: BookingView) -> tzinfo | None:

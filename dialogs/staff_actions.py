@@ -3,9 +3,7 @@
 import logging
 
 from dialogs import render
-from dialogs.callbacks import pack
 from dialogs.messages import (
-    Button,
     Context,
     Outcome,
     Reply,
@@ -54,8 +52,7 @@ def staff_action(
         message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
     else:
         message = Reply(
-            ctx.t(lang, "client.declined", when=when),
-            [[Button(pack("mybooking", "move", ref), ctx.t(lang, "mybooking.move"))]],
+            ctx.t(lang, "client.declined", when=when), [[render.move_button(ctx, booking, lang)]]
         )
     if booking.user_id:
         out.to_clients.append((booking.chat_id, message))

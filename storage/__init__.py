@@ -1,7 +1,7 @@
 """Models and queries: organizations, conversations, the scheduling store."""
 
 from storage.alerts import ALERT_REF, AlertView
-from storage.bookings import HOLD_MINUTES
+from storage.bookings import HOLD_MINUTES, MOVABLE
 from storage.db import open_database
 from storage.errors import Conflict, Unavailable
 from storage.models import STANDING, BookingStatus
@@ -11,6 +11,7 @@ from storage.store import BookedSlot, BookingView, Store
 __all__ = [
     "ALERT_REF",
     "HOLD_MINUTES",
+    "MOVABLE",
     "STANDING",
     "AlertView",
     "BookedSlot",

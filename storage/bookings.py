@@ -30,7 +30,8 @@ MOVABLE = (
     BookingStatus.PENDING,
     BookingStatus.CONFIRMED,
     BookingStatus.DECLINED,
-)  # a declined booking can take another time
+    BookingStatus.EXPIRED,
+)  # a declined or expired booking can take another time
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class BookingsMixin:
             "client_lang": client_lang,
             "expires_at": None,
             "created_at": self.clock(),
+            "staff_reminder_due_at": self._staff_reminder_due(),
         }
         with self._session() as session:
             # Even a lapsed hold still standing is safe to keep: a newer hold of the same slot
@@ -312,6 +314,8 @@ class BookingsMixin:
                                 status=BookingStatus.PENDING,
                                 decided_by=None,
                                 sequence=Booking.sequence + 1,
+                                staff_reminder_due_at=self._staff_reminder_due(),
+                                staff_reminded_at=None,
                             )
                         ).rowcount
                 except IntegrityError:
@@ -321,6 +325,31 @@ class BookingsMixin:
                 self._plan_reminders(ref)
                 return self.booking(ref)
         raise SlotTaken(start)
+
+    def close_lapsed_requests(self) -> list[BookingView]:
+        """Pending bookings whose time has come, each closed as expired as it is taken.
+
+        Call it in a unit of work that also queues the messages: both are kept, or neither. Of
+        two instances closing the same booking, the database lets one.
+        """
+        now = self.clock()
+        closed = []
+        with self._session() as session:
+            lapsed = session.exec(
+                select(Booking.ref).where(
+                    Booking.status == BookingStatus.PENDING, Booking.slot_start <= now
+                )
+            ).all()
+            for ref in lapsed:
+                won = session.execute(
+                    update(Booking)
+                    .where(Booking.ref == ref, Booking.status == BookingStatus.PENDING)
+                    .values(status=BookingStatus.EXPIRED)
+                ).rowcount
+                if won:
+                    self._drop_reminders(ref)
+                    closed.append(self.booking(ref))
+        return closed
 
     def bookings_of(self, user_id: int) -> list[BookingView]:
         """The client's upcoming pending and confirmed bookings."""

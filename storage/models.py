@@ -40,6 +40,7 @@ class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # its time came while it still waited: nobody confirmed or declined it
 
 
 # A booking that stands: the client has it, the staff may still have to confirm it.
@@ -84,6 +85,9 @@ class Booking(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
     # The calendar file's SEQUENCE: raised by every move and by the cancellation.
     sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # While pending: when the staff get one reminder of it, and when they did (claimed once).
+    staff_reminder_due_at: datetime | None = None
+    staff_reminded_at: datetime | None = None
     # Where the staff notification is, to edit it later.
     staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     staff_message_id: int | None = Field(default=None, sa_type=BigInteger)

@@ -1,6 +1,7 @@
-"""Reminders before a booking: planned with it, taken once when due."""
+"""Reminders before a booking, and to the staff of a request nobody answered: planned with
+it, taken once when due."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import select
@@ -9,6 +10,7 @@ from storage.bookings import BookingView
 from storage.models import (
     STANDING,
     Booking,
+    BookingStatus,
     Reminder,
 )
 
@@ -74,6 +76,42 @@ class RemindersMixin:
                     .execution_options(synchronize_session=False)
                 ).rowcount
                 if won and reminder.hours_before == nearest[reminder.booking_id]:
+                    taken.append(self._view(booking))
+        return taken
+
+    def _staff_reminder_due(self) -> datetime:
+        """When the staff get a reminder of a request made (or moved) now, if still pending."""
+        return self.schedule.after_open_time(self.clock(), self.staff_reminder_after)
+
+    def take_unanswered_requests(self) -> list[BookingView]:
+        """Pending bookings whose staff reminder is due now, each marked reminded as it is taken.
+
+        Call it in a unit of work that also queues the messages: both are kept, or neither. Of
+        two instances taking the same one, the database lets one mark it.
+        """
+        now = self.clock()
+        taken = []
+        with self._session() as session:
+            due = session.exec(
+                select(Booking).where(
+                    Booking.status == BookingStatus.PENDING,
+                    Booking.staff_reminder_due_at <= now,
+                    Booking.staff_reminded_at.is_(None),
+                    Booking.slot_start > now,  # its time has come: it is closed instead
+                )
+            ).all()
+            for booking in due:
+                won = session.execute(
+                    update(Booking)
+                    .where(
+                        Booking.id == booking.id,
+                        Booking.status == BookingStatus.PENDING,
+                        Booking.staff_reminded_at.is_(None),
+                    )
+                    .values(staff_reminded_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won:
                     taken.append(self._view(booking))
         return taken
 

@@ -80,6 +80,24 @@ class Schedule:
     def is_holiday(self, day: date) -> bool:
         return self.holiday_country is not None and day in _holidays(self.holiday_country, day.year)
 
+    def after_open_time(self, start: datetime, span: timedelta) -> datetime:
+        """The moment when `span` of the practice's opening hours has passed since `start`
+        (holidays closed): 4 hours from Friday 18:00 with 08:00-20:00 is Monday 10:00."""
+        left, cursor = span, start.astimezone(UTC)
+        day = start.astimezone(self.tz).date()
+        while True:  # ends: the hours open some day of every week, and holidays are few
+            periods = () if self.is_holiday(day) else self.hours.periods.get(day.weekday(), ())
+            for opens, closes in periods:
+                # In UTC: an aware subtraction in one zone would ignore a clock change.
+                begin = max(datetime.combine(day, opens, tzinfo=self.tz).astimezone(UTC), cursor)
+                end = datetime.combine(day, closes, tzinfo=self.tz).astimezone(UTC)
+                if begin >= end:
+                    continue
+                if end - begin >= left:
+                    return (begin + left).astimezone(self.tz)
+                left, cursor = left - (end - begin), end
+            day += timedelta(days=1)
+
     def is_bookable(self, start: datetime, now: datetime, hours: WeeklyHours | None = None) -> bool:
         local = start.astimezone(self.tz)
         return (

@@ -83,12 +83,14 @@ class Store(
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         reminder_hours: tuple[float, ...] = (24, 1),
         instance: str | None = None,
+        staff_reminder_after: timedelta = timedelta(hours=4),
     ):
         self.engine = engine
         self.schedule = schedule
         self.cipher = cipher
         self.clock = clock
         self.reminder_hours = reminder_hours
+        self.staff_reminder_after = staff_reminder_after  # of opening hours, for a request
         # This instance, in the outbox rows it writes and claims. A stable name (the host and
         # how it runs, bot/cli.py) lets a restarted process take over its predecessor's claims.
         self.instance = (instance or secrets.token_hex(6))[:32]

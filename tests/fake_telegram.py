@@ -184,6 +184,11 @@ class SentMessage:
     def plain(self) -> str:
         return _plain_text(self.text, self.parse_mode)
 
+    @property
+    def reply_to(self) -> int | None:
+        """The id of the message this one replies to, if it does."""
+        return (self.params.get("reply_parameters") or {}).get("message_id")
+
     def _inline_buttons(self) -> list[dict]:
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [button for row in rows for button in row]

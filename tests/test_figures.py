@@ -83,8 +83,8 @@ def test_the_report_counts_a_month_per_organization_with_small_counts_hidden(
         ["GAMMA", "Gamma OOD", "0", "0", "0"],
     ]
     plain = cli(["report", "--month", "2026-03"], tmp_path, db_url).stdout.splitlines()
-    assert plain[1].split() == ["organization", "name", "bookings", "cancelled", "or",
-                                "declined", "took", "place", "(not", "marked)"]  # fmt: skip
+    assert plain[1].split() == ["organization", "name", "bookings", "cancelled,", "declined",
+                                "or", "expired", "took", "place", "(not", "marked)"]  # fmt: skip
     assert plain[2].split() == ["ACME", "Acme", "Ltd", "8", "<5", "5"]
     assert "not recorded" in plain[-1] and "no-shows" in plain[-1]
 

@@ -50,6 +50,30 @@ def test_slots_keep_local_hours_across_clock_changes(day, offset):
     assert [s.astimezone(UTC).hour for s in slots] == [h - offset for h in range(8, 20)]
 
 
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (datetime(2026, 11, 24, 9, 30), datetime(2026, 11, 24, 13, 30)),  # within one day
+        (datetime(2026, 11, 24, 6, 0), datetime(2026, 11, 24, 12, 0)),  # before opening
+        (datetime(2026, 11, 27, 18, 0), datetime(2026, 11, 30, 10, 0)),  # over the weekend
+        (datetime(2026, 11, 28, 11, 0), datetime(2026, 11, 30, 12, 0)),  # made on a Saturday
+        (datetime(2026, 12, 31, 19, 0), datetime(2027, 1, 4, 11, 0)),  # 1 January is closed
+    ],
+)
+def test_hours_after_a_request_count_only_opening_hours(start, due):
+    start, due = start.replace(tzinfo=SOFIA), due.replace(tzinfo=SOFIA)
+    assert Schedule().after_open_time(start, timedelta(hours=4)) == due
+
+
+def test_opening_hours_over_a_clock_change_count_as_the_hours_that_passed():
+    schedule = Schedule(hours=parse_weekly_hours("sun 00:00-12:00"), holiday_country=None)
+    night = datetime(2027, 3, 28, 0, 0, tzinfo=SOFIA)  # at 03:00 the clocks go to 04:00
+    assert schedule.after_open_time(night, timedelta(hours=11)) == night.replace(hour=12)
+    assert schedule.after_open_time(night, timedelta(hours=12)) == datetime(
+        2027, 4, 4, 1, 0, tzinfo=SOFIA
+    )
+
+
 def test_a_wall_time_skipped_by_the_clock_change_is_not_offered():
     schedule = Schedule(hours=parse_weekly_hours("sun 02:00-05:00"))
     starts = [s.hour for s in schedule.day_slots(date(2026, 3, 29))]
