@@ -207,9 +207,16 @@ def offered(ctx: Context, state: State, question: Question) -> list[tuple[str, s
     if question.choices:
         return [(c.id, ctx.t(lang, c.label)) for c in question.choices]
     if question.options == "ways":
-        return [(way, ctx.t(lang, WAY_LABELS[way])) for way in ctx.config.ways]
+        ways = _served(ctx, ctx.config.ways, lambda way, c: way in c.ways)
+        return [(way, ctx.t(lang, WAY_LABELS[way])) for way in ways]
     if question.options == "consult_langs":
-        return [(code, ctx.t.language_name(code, lang)) for code in ctx.config.consult_langs]
+        chosen = state.answers.get("way")
+        langs = _served(
+            ctx,
+            ctx.config.consult_langs,
+            lambda code, c: code in c.languages and (chosen is None or chosen in c.ways),
+        )
+        return [(code, ctx.t.language_name(code, lang)) for code in langs]
     way, consult_lang = wants(ctx, state)
     if question.options == "days":
         return [
@@ -229,6 +236,15 @@ def offered(ctx: Context, state: State, question: Question) -> list[tuple[str, s
             for s in ctx.store.free_slots_on(day, way, consult_lang)
         ]
     return []
+
+
+def _served(ctx: Context, options: tuple[str, ...], serves) -> list[str]:
+    """The options some active consultant serves (all of them with the team calendar): a way
+    or a language nobody offers would lead the client to "nothing free" after ten questions.
+    If none is served, all are offered, and the days show the waiting list."""
+    consultants = ctx.store.consultants()
+    served = [o for o in options if not consultants or any(serves(o, c) for c in consultants)]
+    return served or list(options)
 
 
 def summary(ctx: Context, state: State) -> Reply:

@@ -17,6 +17,7 @@ from storage.crypto import Cipher, generate_key
 from tests.conftest import CIPHER, MONDAY
 from tests.driver import EngineClient
 from tests.harness import STAFF_CHAT, running_bot
+from tests.walk import fully_booked
 
 SOFIA = ZoneInfo("Europe/Sofia")
 ELENA, IVAN = 901, 902
@@ -331,9 +332,10 @@ def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
     store.add_consultant(
         name="John", telegram_user_id=902, languages="en", ways="chat", hours="mon-fri 08:00-20:00"
     )
+    fully_booked(store)
     engine = IntakeEngine(store, texts, IntakeConfig())
     client = EngineClient(engine, 41)
-    to_the_days(client)  # nobody speaks Bulgarian over video here
+    to_the_days(client)  # the one who does Bulgarian over video is away
     assert "no free times" in client.text and client.buttons() == ["waitlist:join"]
     client.press("waitlist:join")
     assert "waiting list" in client.text
@@ -348,6 +350,7 @@ def test_a_client_only_on_the_waiting_list_is_not_told_nothing_is_kept(store, te
     store.add_consultant(
         name="John", telegram_user_id=902, languages="en", ways="chat", hours="mon-fri 08:00-20:00"
     )
+    fully_booked(store)
     client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 42, language_code="en")
     to_the_days(client)
     client.press("waitlist:join")
@@ -473,6 +476,7 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
             ways="chat",
             hours="mon-fri 08:00-20:00",
         )
+        fully_booked(store)
         client = tg.user(7108, language_code="en")
         await up_to_the_day(client, way="chat", consult_lang="en")
         first_week = [d for d in client.last().button_data() if d.startswith("day:")]
@@ -482,7 +486,10 @@ async def test_week_paging_and_the_waiting_list_over_telegram(tg, db_url):
         assert len(second_week) == 5  # Monday to Friday, a whole week
         await client.click("‹ Previous week")
         await client.click("‹ Back")
-        await client.click("consult_lang:bg")  # John speaks no Bulgarian: nothing is free
+        assert client.last().button_data()[:1] == ["consult_lang:en"]  # John: English only
+        await client.click("‹ Back")
+        await client.click("way:video")
+        await client.click("consult_lang:bg")  # Vera is away: nothing is free
         assert client.last().buttons() == ["🕒 Put me on the waiting list"]
         await client.click("🕒 Put me on the waiting list")
         assert "waiting list" in client.last().text
@@ -535,3 +542,34 @@ def test_closure_commands_list_the_bookings_already_on_those_days(tmp_path):
     assert cli("remove", "9").returncode == 1
     assert cli("remove", "1").stdout.strip() == "removed closure 1"
     assert cli("list").stdout == ""
+
+
+def test_ways_and_languages_nobody_offers_are_not_offered(store, texts):
+    store.add_consultant(
+        name="John",
+        telegram_user_id=902,
+        languages="en",
+        ways="chat,phone",
+        hours="mon-fri 08:00-20:00",
+    )
+    store.add_consultant(
+        name="Vera",
+        telegram_user_id=903,
+        languages="bg,en",
+        ways="video",
+        hours="mon-fri 08:00-20:00",
+    )
+    client = EngineClient(IntakeEngine(store, texts, IntakeConfig()), 43)
+    client.begin("en")
+    for answer in ("acme", "Maria Ivanova"):
+        client.say(answer)
+    client.press("gender:woman")
+    for answer in ("34", "0888 123 456", "m@example.com", "Sofia", "Work stress for months."):
+        client.say(answer)
+    assert client.buttons()[:3] == ["way:video", "way:phone", "way:chat"]  # each by someone
+    client.press("way:chat")
+    assert client.buttons()[:-1] == ["consult_lang:en"]  # chat: only John, in English
+    client.say("Bulgarian")  # typed: not offered, so asked again kindly
+    assert client.state()["step"] == "consult_lang"
+    client.press("consult_lang:en")
+    assert client.state()["step"] == "day" and any(b.startswith("day:") for b in client.buttons())

@@ -23,7 +23,7 @@ from storage.models import SEALED, place
 from tests.driver import EngineClient
 from tests.fake_telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, running_bot
-from tests.walk import settled, walk_intake
+from tests.walk import fully_booked, settled, walk_intake
 
 STAFF_MEMBER = 900
 ANSWERS = {
@@ -562,10 +562,7 @@ def test_mydata_after_a_move_and_a_cancel_tells_each_item_as_it_is(client, store
 
 async def test_erasure_of_a_waiting_client_edits_the_groups_note_and_keeps_nothing(tg, db_url):
     async with running_bot(tg, db_url) as store:
-        store.add_consultant(  # nobody speaks Bulgarian over video: nothing free for her
-            name="John", telegram_user_id=902, languages="en", ways="chat",
-            hours="mon-fri 08:00-20:00",
-        )  # fmt: skip
+        fully_booked(store)  # Bulgarian over video: nothing free for her
         maria = tg.user(8040, language_code="en")
         await walk_intake(tg, store, maria, until="day")
         await maria.click("waitlist:join")

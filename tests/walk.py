@@ -6,6 +6,7 @@ answer in ANSWERS (or it is answered with its first button).
 
 import asyncio
 import time
+from datetime import timedelta
 
 from storage import Store
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -86,3 +87,12 @@ async def walk_intake(
         await give(user, answer_for(step, user))
         await settled(tg, store, chat=chat)
     raise AssertionError(f"the intake did not reach {until!r}; it stays at {step!r}")
+
+
+def fully_booked(store: Store) -> None:
+    """Bulgarian over video is offered, by a consultant away for longer than the horizon."""
+    vera = store.add_consultant(
+        name="Vera", telegram_user_id=903, languages="bg", ways="video", hours="mon-fri 08:00-20:00"
+    )
+    now = store.clock()
+    store.add_time_off(vera.id, now - timedelta(days=1), now + timedelta(days=400), "sabbatical")
