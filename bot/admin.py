@@ -4,6 +4,7 @@ commands."""
 import argparse
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -97,6 +98,7 @@ def _staff_commands(commands) -> None:
         default="mon-fri 08:00-20:00",
         help='weekly hours, e.g. "mon-thu 09:00-17:00; fri 09:00-13:00"',
     )
+    add.add_argument("--video-url", type=_video_url, default="", help=VIDEO_URL_HELP)
     add.set_defaults(action=_staff_add)
     actions.add_parser("list", help="list consultants").set_defaults(action=_staff_list)
     hours = actions.add_parser("hours", help="set a consultant's weekly hours")
@@ -118,11 +120,14 @@ def _staff_commands(commands) -> None:
     unblock.add_argument("id", type=int, help="the consultant")
     unblock.add_argument("n", type=int, help="the time off, as staff timeoff list shows it")
     unblock.set_defaults(action=_staff_timeoff_remove)
-    edit = actions.add_parser("edit", help="change a consultant's name, languages or ways")
+    edit = actions.add_parser(
+        "edit", help="change a consultant's name, languages, ways or video link"
+    )
     edit.add_argument("id", type=int)
     edit.add_argument("--name", help="as clients and staff see it")
     edit.add_argument("--languages", help="e.g. bg,en")
     edit.add_argument("--ways", help="e.g. video,phone")
+    edit.add_argument("--video-url", type=_video_url, help=VIDEO_URL_HELP + '; "" removes it')
     edit.set_defaults(action=_staff_edit)
     remove = actions.add_parser("remove", help="stop offering a consultant's time")
     remove.add_argument("id", type=int)
@@ -205,6 +210,21 @@ def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+VIDEO_URL_HELP = (
+    "their video room (https://...): sent to clients who chose a video call with them, "
+    "in the confirmation and in the calendar file"
+)
+
+
+def _video_url(value: str) -> str:
+    """An https link, or "" for none; argparse reports a ValueError's message."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme != "https" or not parts.netloc or " " in value):
+        raise argparse.ArgumentTypeError(f"not an https link: {value!r}")
+    return value
+
+
 def _check_offer(languages: str | None, ways: str | None) -> None:
     """ValueError unless every language code and way is one the bot knows."""
     try:
@@ -229,6 +249,7 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
             languages=args.languages,
             ways=args.ways,
             hours=args.hours,
+            video_url=args.video_url or None,
         )
     except ValueError as error:
         return fail(str(error).splitlines()[0])
@@ -238,15 +259,17 @@ def _staff_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def _staff_edit(args: argparse.Namespace, settings: Settings) -> int:
     changes = {k: v for k in ("name", "languages", "ways") if (v := getattr(args, k))}
+    if args.video_url is not None:
+        changes["video_url"] = args.video_url or None
     if not changes:
-        return fail("nothing to change: give --name, --languages or --ways")
+        return fail("nothing to change: give --name, --languages, --ways or --video-url")
     try:
         _check_offer(args.languages, args.ways)
     except ValueError as error:
         return fail(str(error))
     if not open_store(settings).edit_consultant(args.id, **changes):
         return _no_consultant(args.id)
-    print(f"consultant {args.id}: " + ", ".join(f"{k} {v}" for k, v in changes.items()))
+    print(f"consultant {args.id}: " + ", ".join(f"{k} {v or '-'}" for k, v in changes.items()))
     return 0
 
 
@@ -259,7 +282,7 @@ def _staff_list(_args: argparse.Namespace, settings: Settings) -> int:
         state = "active" if c.active else "removed"
         print(
             f"{c.id}\t{c.name}\ttelegram {c.telegram_user_id}\t{','.join(c.languages)}\t"
-            f"{','.join(c.ways)}\t{c.hours}\t{state}"
+            f"{','.join(c.ways)}\t{c.hours}\t{state}" + (f"\t{c.video_url}" if c.video_url else "")
         )
     return 0
 

@@ -108,6 +108,14 @@ def way_name(ctx: Context, way: str, lang: str) -> str:
     return ctx.t(lang, WAY_LABELS.get(way, way))
 
 
+def video_link(ctx: Context, booking: BookingView) -> str | None:
+    """The consultant's video room, for a video consultation with a consultant who has one."""
+    if booking.way != "video" or not booking.consultant_id:
+        return None
+    consultant = ctx.store.consultant(booking.consultant_id)
+    return consultant.video_url if consultant else None
+
+
 def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
     """An .ics event in the practice's time zone, for the client's own calendar. One event per
     booking (its UID), whose SEQUENCE a move raises, so calendars update it instead of adding
@@ -127,16 +135,19 @@ def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
     event.add("dtstart", booking.start)
     event.add("dtend", booking.start + timedelta(minutes=ctx.store.schedule.session_minutes))
     event.add("dtstamp", ctx.store.clock())
-    event.add(
-        "description",
-        ctx.t(
-            lang,
-            "ics.description",
-            way=way_name(ctx, booking.way, lang),
-            ref=booking.ref,
-            contact=ctx.config.practice_contact,
-        ),
+    description = ctx.t(
+        lang,
+        "ics.description",
+        way=way_name(ctx, booking.way, lang),
+        ref=booking.ref,
+        contact=ctx.config.practice_contact,
     )
+    link = video_link(ctx, booking)
+    if link:  # where calendars show a place, and a line of the description for those that don't
+        event.add("location", link)
+        event.add("url", link)
+        description += "\n" + ctx.t(lang, "client.video_link", link=link)
+    event.add("description", description)
     if not cancelled:
         alarm = Alarm()  # an hour before, on the client's own device
         alarm.add("action", "DISPLAY")

@@ -49,7 +49,12 @@ def staff_action(
     lang = booking.client_lang
     when = ctx.t.at(booking.start, lang, render.booking_zone(booking))
     if booking.status == BookingStatus.CONFIRMED:
-        message = Reply(ctx.t(lang, "client.confirmed", when=when, consultant=name))
+        text = ctx.t(lang, "client.confirmed", when=when, consultant=name)
+        link = render.video_link(ctx, booking)
+        if link:
+            text += "\n\n" + ctx.t(lang, "client.video_link", link=link)
+        # The calendar file again, now confirmed (its SEQUENCE raised), with the link if any.
+        message = Reply(text, document=render.calendar_file(ctx, booking))
     else:
         message = Reply(
             ctx.t(lang, "client.declined", when=when), [[render.move_button(ctx, booking, lang)]]

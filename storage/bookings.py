@@ -250,6 +250,8 @@ class BookingsMixin:
             "status": BookingStatus.CONFIRMED if action == "confirm" else BookingStatus.DECLINED,
             "decided_by": staff_name,
         }
+        if action == "confirm":  # the client's calendar file changes: tentative to confirmed
+            values["sequence"] = Booking.sequence + 1
         if action == "confirm" and consultant_id is not None:
             values["consultant_id"] = consultant_id  # the consultant who confirms takes it
         with self._session() as session:

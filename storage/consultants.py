@@ -34,6 +34,7 @@ class ConsultantView:
     ways: tuple[str, ...]
     hours: str
     active: bool
+    video_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ def _consultant(row: Consultant) -> ConsultantView:
         tuple(row.ways.split(",")),
         row.hours,
         row.active,
+        row.video_url,
     )
 
 
@@ -64,12 +66,25 @@ class ConsultantsMixin:
     """Part of Store: who consults, when, in which languages and ways."""
 
     def add_consultant(
-        self, *, name: str, telegram_user_id: int, languages: str, ways: str, hours: str
+        self,
+        *,
+        name: str,
+        telegram_user_id: int,
+        languages: str,
+        ways: str,
+        hours: str,
+        video_url: str | None = None,
     ) -> ConsultantView:
         """A new consultant, or one removed earlier back with these details (same id, so
         their bookings and time off are theirs again)."""
         parse_weekly_hours(hours)
-        values = {"name": name, "languages": languages, "ways": ways, "hours": hours}
+        values = {
+            "name": name,
+            "languages": languages,
+            "ways": ways,
+            "hours": hours,
+            "video_url": video_url,
+        }
         with self._session() as session:
             row = session.exec(
                 select(Consultant).where(Consultant.telegram_user_id == telegram_user_id)
@@ -93,6 +108,10 @@ class ConsultantsMixin:
                 query = query.where(Consultant.active)
             return [_consultant(row) for row in session.exec(query)]
 
+    def consultant(self, consultant_id: int) -> ConsultantView | None:
+        """A consultant by id, removed ones too (their bookings still name them)."""
+        return next((c for c in self.consultants(False) if c.id == consultant_id), None)
+
     def consultant_by_telegram(self, telegram_user_id: int) -> ConsultantView | None:
         return next((c for c in self.consultants() if c.telegram_user_id == telegram_user_id), None)
 
@@ -100,8 +119,8 @@ class ConsultantsMixin:
         parse_weekly_hours(hours)
         return self._update_consultant(consultant_id, hours=hours)
 
-    def edit_consultant(self, consultant_id: int, **changes: str) -> bool:
-        """Change a consultant's name, languages or ways (changes given by field name)."""
+    def edit_consultant(self, consultant_id: int, **changes: str | None) -> bool:
+        """Change a consultant's name, languages, ways or video link (by field name)."""
         if "name" in changes:
             changes["name"] = " ".join(changes["name"].split())[:200]
         return self._update_consultant(consultant_id, **changes)

@@ -101,6 +101,7 @@ class Consultant(SQLModel, table=True):
     ways: str = Field(max_length=100)  # "video,phone,chat"
     hours: str = Field(max_length=500)  # "mon-fri 09:00-17:00"
     active: bool = True
+    video_url: str | None = Field(default=None, max_length=500)  # their video room, for clients
 
 
 class TimeOff(SQLModel, table=True):

@@ -181,6 +181,37 @@ async def test_confirmation_carries_an_ics_in_the_practice_time_zone(tg, db_url)
         assert Calendar.from_ical(confirmation.document).walk("VTIMEZONE")
 
 
+async def test_a_video_consultation_carries_its_consultants_link_once_confirmed(tg, db_url):
+    link = "https://meet.example.com/elena-petrova"
+    async with running_bot(tg, db_url) as store:
+        store.add_consultant(
+            name="Elena Petrova",
+            telegram_user_id=ELENA,
+            languages="bg,en",
+            ways="video,phone",
+            hours="mon-fri 08:00-20:00",
+            video_url=link,
+        )
+        vera = await book(tg, 7106)  # a video call
+        held = Calendar.from_ical(vera.last().document).walk("VEVENT")[0]
+        assert held["location"] == link and link in held["description"]
+        await tg.group(STAFF_CHAT).click(ELENA, "✅ Потвърждавам")
+        confirmed = vera.last()
+        assert "is confirmed" in confirmed.text and link in confirmed.text
+        event = Calendar.from_ical(confirmed.document).walk("VEVENT")[0]
+        assert event["status"] == "CONFIRMED" and event.decoded("sequence") == 1  # an update
+        assert event["uid"] == held["uid"] and event["url"] == link
+        phone = tg.user(7107, first_name="Ivo", language_code="en")
+        await up_to_the_day(phone, way="phone")
+        await phone.click(phone.last().button_data()[0])
+        await phone.click(phone.last().button_data()[0])
+        await phone.click("skip:experience")
+        await phone.click("skip:notes")
+        await phone.click("book:confirm")
+        assert "location" not in Calendar.from_ical(phone.last().document).walk("VEVENT")[0]
+        assert link not in phone.last().text  # a phone call has no video room
+
+
 async def test_agenda_in_the_staff_group_lists_the_days_bookings(tg, db_url):
     async with running_bot(tg, db_url, staff_user_ids=(ELENA,)) as store:
         await book(tg, 7106)
@@ -407,6 +438,11 @@ def test_staff_commands_manage_consultants(tmp_path):
     assert run("edit", "9", "--name", "X").returncode == 1
     assert run("edit", "1", "--name", "Elena  Petrova", "--ways", "video").returncode == 0
     assert "1\tElena Petrova\ttelegram 901\tbg,en\tvideo\t" in run("list").stdout
+    assert run("edit", "1", "--video-url", "http://meet.example.com/e").returncode == 2
+    assert run("edit", "1", "--video-url", "https://meet.example.com/elena").returncode == 0
+    assert run("list").stdout.rstrip().endswith("\thttps://meet.example.com/elena")
+    assert run("edit", "1", "--video-url", "").returncode == 0  # no link any more
+    assert "meet.example.com" not in run("list").stdout
     blocked = run("timeoff", "add", "1", "2026-12-01", "2026-12-03", "--note", "leave")
     assert blocked.returncode == 0 and blocked.stdout.startswith("time off 1 ")
     assert run("timeoff", "add", "7", "2026-12-01", "2026-12-03").returncode == 1
