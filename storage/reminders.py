@@ -7,6 +7,7 @@ from sqlalchemy import delete, update
 from sqlmodel import select
 
 from storage.bookings import BookingView
+from storage.consultants import CLOSURE
 from storage.models import (
     STANDING,
     Booking,
@@ -81,7 +82,9 @@ class RemindersMixin:
 
     def _staff_reminder_due(self) -> datetime:
         """When the staff get a reminder of a request made (or moved) now, if still pending."""
-        return self.schedule.after_open_time(self.clock(), self.staff_reminder_after)
+        now = self.clock()
+        closures = [(c.starts, c.ends) for c in self.time_off(CLOSURE) if c.ends > now]
+        return self.schedule.after_open_time(now, self.staff_reminder_after, closures)
 
     def take_unanswered_requests(self) -> list[BookingView]:
         """Pending bookings whose staff reminder is due now, each marked reminded as it is taken.

@@ -2,6 +2,7 @@
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -80,22 +81,24 @@ class Schedule:
     def is_holiday(self, day: date) -> bool:
         return self.holiday_country is not None and day in _holidays(self.holiday_country, day.year)
 
-    def after_open_time(self, start: datetime, span: timedelta) -> datetime:
+    def after_open_time(
+        self, start: datetime, span: timedelta, closed: Sequence[tuple[datetime, datetime]] = ()
+    ) -> datetime:
         """The moment when `span` of the practice's opening hours has passed since `start`
-        (holidays closed): 4 hours from Friday 18:00 with 08:00-20:00 is Monday 10:00."""
+        (holidays and the `closed` periods not counted): 4 hours from Friday 18:00 with
+        08:00-20:00 is Monday 10:00."""
         left, cursor = span, start.astimezone(UTC)
         day = start.astimezone(self.tz).date()
-        while True:  # ends: the hours open some day of every week, and holidays are few
+        while True:  # ends: closures are finite, and the hours open some day of every week
             periods = () if self.is_holiday(day) else self.hours.periods.get(day.weekday(), ())
             for opens, closes in periods:
                 # In UTC: an aware subtraction in one zone would ignore a clock change.
-                begin = max(datetime.combine(day, opens, tzinfo=self.tz).astimezone(UTC), cursor)
-                end = datetime.combine(day, closes, tzinfo=self.tz).astimezone(UTC)
-                if begin >= end:
-                    continue
-                if end - begin >= left:
-                    return (begin + left).astimezone(self.tz)
-                left, cursor = left - (end - begin), end
+                opened = max(datetime.combine(day, opens, tzinfo=self.tz).astimezone(UTC), cursor)
+                shut = datetime.combine(day, closes, tzinfo=self.tz).astimezone(UTC)
+                for begin, end in _open_pieces(opened, shut, closed):
+                    if end - begin >= left:
+                        return (begin + left).astimezone(self.tz)
+                    left, cursor = left - (end - begin), end
             day += timedelta(days=1)
 
     def is_bookable(self, start: datetime, now: datetime, hours: WeeklyHours | None = None) -> bool:
@@ -105,6 +108,21 @@ class Schedule:
             and local in self.day_slots(local.date(), hours)
             and (local.date() <= now.astimezone(self.tz).date() + timedelta(days=self.horizon_days))
         )
+
+
+def _open_pieces(
+    begin: datetime, end: datetime, closed: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """What of [begin, end) no closed period covers, in order."""
+    pieces = [(begin, end)] if begin < end else []
+    for shut_from, shut_to in closed:
+        pieces = [
+            piece
+            for a, b in pieces
+            for piece in ((a, min(b, shut_from)), (max(a, shut_to), b))
+            if piece[0] < piece[1]
+        ]
+    return sorted(pieces)
 
 
 @functools.lru_cache(maxsize=4096)  # a day's slots never change; every message asks again

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from storage import BookingStatus, Schedule, Store, open_database
+from storage.consultants import CLOSURE
 from tests.conftest import CIPHER, MONDAY
 from tests.harness import STAFF_CHAT, running_bot
 from tests.walk import settled, walk_intake
@@ -46,6 +47,16 @@ def test_a_request_made_after_hours_is_reminded_of_the_next_working_morning(stor
     _at(store, datetime(2026, 11, 30, 10, 59, tzinfo=SOFIA))  # 1 h on Friday, 2 h 59 on Monday
     assert store.take_unanswered_requests() == []
     _at(store, datetime(2026, 11, 30, 11, 0, tzinfo=SOFIA))
+    assert len(store.take_unanswered_requests()) == 1
+
+
+def test_a_closure_does_not_count_as_waiting_time(store):
+    # Closed Monday 09:00 to Tuesday 00:00: one hour on Monday, three on Tuesday morning.
+    store.add_time_off(CLOSURE, MONDAY + timedelta(hours=1), MONDAY + timedelta(hours=16))
+    _request(store, start=datetime(2026, 11, 26, 10, 0, tzinfo=SOFIA))  # made Monday 08:00
+    _at(store, datetime(2026, 11, 24, 10, 59, tzinfo=SOFIA))
+    assert store.take_unanswered_requests() == []
+    _at(store, datetime(2026, 11, 24, 11, 0, tzinfo=SOFIA))
     assert len(store.take_unanswered_requests()) == 1
 
 

@@ -65,6 +65,16 @@ def test_hours_after_a_request_count_only_opening_hours(start, due):
     assert Schedule().after_open_time(start, timedelta(hours=4)) == due
 
 
+def test_closed_periods_are_not_counted_as_opening_hours():
+    start = datetime(2026, 11, 24, 9, 0, tzinfo=SOFIA)  # a Tuesday, open 08:00-20:00
+    lunch = (start.replace(hour=10), start.replace(hour=11))
+    team_day = (start.replace(day=25, hour=0), start.replace(day=26, hour=0))
+    due = Schedule().after_open_time(start, timedelta(hours=4), [team_day, lunch])
+    assert due == start.replace(hour=14)
+    due = Schedule().after_open_time(start, timedelta(hours=12), [team_day, lunch])
+    assert due == start.replace(day=26, hour=10)  # 10 h on Tuesday, none on Wednesday
+
+
 def test_opening_hours_over_a_clock_change_count_as_the_hours_that_passed():
     schedule = Schedule(hours=parse_weekly_hours("sun 00:00-12:00"), holiday_country=None)
     night = datetime(2027, 3, 28, 0, 0, tzinfo=SOFIA)  # at 03:00 the clocks go to 04:00
