@@ -21,12 +21,13 @@ NOT_HELD = (BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIR
 COLUMNS = (
     ("organization", "organization"),
     ("name", "name"),
+    ("intakes", "intakes started"),
     ("bookings", "bookings"),
     ("cancelled", "cancelled, declined or expired"),
     ("past_confirmed", "took place (not marked)"),
 )
 NOT_RECORDED = (
-    "not recorded, so not shown: intakes started, consultations held, no-shows "
+    "not recorded, so not shown: consultations held, no-shows "
     "(took place = confirmed and its time has passed; see README)"
 )
 EXPORT_COLUMNS = (
@@ -46,10 +47,11 @@ def add_figure_commands(commands) -> None:
     report = commands.add_parser(
         "report",
         help="per organization, the bookings of one month (counts under 5 shown as <5)",
-        description="Per organization, the bookings for a time in MONTH (the practice's time "
-        "zone), whatever became of them; of those, the cancelled, declined or expired ones, "
+        description="Per organization, the intakes started in MONTH (the practice's time "
+        "zone: a client gave the organization's code), the bookings for a time in MONTH, "
+        "whatever became of them; of those, the cancelled, declined or expired ones, "
         "and the confirmed ones whose time has passed. A count from 1 to 4 is shown as <5, so that "
-        "nobody can be singled out. Intakes started, consultations held and no-shows are not "
+        "nobody can be singled out. Consultations held and no-shows are not "
         "recorded by the bot, so they are not shown.",
     )
     report.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
@@ -86,6 +88,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     now = store.clock()
     names = {org.code: org.name for org in store.list_orgs()}
     counts: dict[str, Counter] = {code: Counter() for code in names}
+    for code, started in store.intakes_started(args.month).items():
+        counts.setdefault(code, Counter())["intakes"] = started
     for booking in store.booking_records(_midnight(first, tz), _midnight(after, tz)):
         count = counts.setdefault(booking.org_code, Counter())
         count["bookings"] += 1

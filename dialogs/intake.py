@@ -301,6 +301,8 @@ def text(ctx: Context, state: State, text: str, turn: Turn) -> State | None:
             )
         )
         return state
+    if question.lookup == "org" and "org" not in state.answers:  # not an edit: a new intake
+        ctx.store.count_intake_started(value)
     state.answers[question.key] = value
     state.misses.pop(question.key, None)
     if question.saved:

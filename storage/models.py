@@ -19,6 +19,15 @@ class Organization(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class IntakeCount(SQLModel, table=True):
+    """How many intakes began per organization and month (the practice's time zone): a number
+    for the organization's report, with nothing about anyone."""
+
+    org_code: str = Field(primary_key=True, max_length=64)
+    month: str = Field(primary_key=True, max_length=7)  # "2026-11"
+    started: int = 0
+
+
 class Conversation(SQLModel, table=True):
     """Where one client stands in the intake; saved after every answer."""
 

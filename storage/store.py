@@ -23,6 +23,7 @@ from storage.errors import Conflict, Unavailable
 from storage.models import (
     Booking,
     Conversation,
+    IntakeCount,
     Organization,
     ProcessedUpdate,
     place,
@@ -195,6 +196,22 @@ class Store(
                 )
             ).first()
             return Org(row.code, row.name, True) if row else None
+
+    def count_intake_started(self, org_code: str) -> None:
+        """One more intake begun with this organization's code this month."""
+        month = f"{self.clock().astimezone(self.schedule.tz):%Y-%m}"
+        statement = self._upsert_into(IntakeCount).values(org_code=org_code, month=month, started=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["org_code", "month"], set_={"started": IntakeCount.started + 1}
+        )
+        with self._session() as session:
+            session.connection().execute(statement)
+
+    def intakes_started(self, month: str) -> dict[str, int]:
+        """Per organization code, the intakes begun in `month` ("2026-11")."""
+        with self._session() as session:
+            rows = session.exec(select(IntakeCount).where(IntakeCount.month == month)).all()
+            return {row.org_code: row.started for row in rows}
 
     # Conversations
 

@@ -204,6 +204,15 @@ def test_edit_from_summary_asks_again_and_returns_to_summary(client):
     assert client.state()["step"] == "summary"
 
 
+def test_an_intake_counts_once_for_its_organization_when_the_code_is_given(client, store):
+    client.answer_until_summary("en")
+    store.add_org(code="BETA", name="Beta AD")
+    client.press("edit:org")
+    client.say("beta")  # an edit: the same intake, not a new one
+    assert store.intakes_started("2026-11") == {"ACME": 1}  # MONDAY is in November
+    assert store.intakes_started("2026-12") == {}
+
+
 def test_stale_and_forged_buttons_change_nothing(client):
     client.answer_until_summary("en")
     before = client.state()
