@@ -2,6 +2,7 @@
 commands."""
 
 import argparse
+import fcntl
 import time
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -385,6 +386,12 @@ def _rotate_key(_args: argparse.Namespace, settings: Settings) -> int:
     if settings.intake_data_key:
         return _seal_again(store, "the other keys of INTAKE_DATA_KEY can now be removed")
     key_file = settings.data_key_file
+    lock = key_file.with_name(key_file.name + ".lock").open("a")  # closed, so freed, at exit
+    try:  # released by the system if this process dies, so a crash leaves nothing to clean up
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        # Two rotations writing the key file at once would each drop the other's new key.
+        return fail("another intake-bot rotate-key is running on this key file; nothing done", 1)
     keys = key_file.read_text().split()
     if len(keys) > 1:  # the file holds both keys only while a rotation runs
         print(f"resuming the rotation to key {store.cipher.current_id}, which did not finish")

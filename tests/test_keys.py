@@ -225,3 +225,22 @@ def test_rotate_key_refuses_to_finish_while_a_bot_seals_with_the_old_key(tmp_pat
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1 and "still sealed under an old key" in refused.stderr
     assert store.load_conversation(3301) == {"step": "name"}  # readable: nothing was dropped
+
+
+def test_two_rotations_at_once_one_runs_the_other_refuses(tmp_path, texts):
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    key_file = tmp_path / "intake.key"
+    write_key_file(key_file, [generate_key()])
+    settings = Settings(_env_file=None, database_url=url, data_key_file=key_file)
+    store = open_store(settings)
+    store.add_org(code="ACME", name="Acme Ltd")
+    fill(store, texts)
+    env = _env(tmp_path, url)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    runs = [subprocess.Popen([*CLI, "rotate-key"], env=env, **pipes) for _run in "ab"]
+    results = [(run.wait(60), run.stderr.read()) for run in runs]
+    assert sorted(code for code, _err in results) == [0, 1]
+    assert any("another intake-bot rotate-key is running" in err for _code, err in results)
+    assert len(key_file.read_text().split()) == 1  # the key every value is under
+    restarted = open_store(settings)
+    readable(restarted, EngineClient(IntakeEngine(restarted, texts), 3101, language_code="en"))
