@@ -229,7 +229,7 @@ def _video_url(value: str) -> str:
 def _check_offer(languages: str | None, ways: str | None) -> None:
     """ValueError unless every language code and way is one the bot knows."""
     try:
-        for code in (languages or "").split(",") if languages else []:
+        for code in languages.split(",") if languages else []:
             Locale.parse(code)
     except UnknownLocaleError as error:
         raise ValueError(

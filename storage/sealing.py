@@ -3,15 +3,12 @@ sealing everything again under the current key (a rotation, or values from befor
 were bound), in batches that a crash or a running bot cannot spoil."""
 
 import json
-import logging
 
 from sqlalchemy import Engine, and_, func, or_, update
 from sqlmodel import Session, select
 
 from storage.crypto import LEGACY, PREFIX, Cipher
 from storage.models import SEALED, place
-
-log = logging.getLogger(__name__)
 
 BATCH = 200  # values sealed again per transaction: a crash loses at most one batch's work
 
