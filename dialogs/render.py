@@ -108,7 +108,8 @@ def staff_buttons(ctx: Context, booking: BookingView) -> list[list[Button]]:
     if booking.status == BookingStatus.CONFIRMED:
         mark = [button("held", _("staff.held")), button("noshow", _("staff.no_show"))]
         return [change if coming else mark, details]
-    return []
+    marked = (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)  # the consultant may still read
+    return [details] if booking.status in marked else []
 
 
 def cancel_reasons(ctx: Context, booking: BookingView) -> list[list[Button]]:
