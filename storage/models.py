@@ -88,6 +88,8 @@ class Booking(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
     # Why the staff cancelled it: a key of dialogs/staff_bookings.py REASONS (None: the client).
     cancel_reason: str | None = Field(default=None, max_length=32)
+    # When the group was asked, once its time was over, to mark a confirmed booking held or not.
+    attendance_asked_at: datetime | None = None
     # The calendar file's SEQUENCE: raised by every move and by the cancellation.
     sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # While pending: when the staff get one reminder of it, and when they did (claimed once).

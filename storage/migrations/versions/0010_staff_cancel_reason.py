@@ -1,4 +1,5 @@
-"""booking: why the staff cancelled it (held and no-show are new status values, no column)
+"""booking: why the staff cancelled it, and when the group was asked to mark it held or not
+(held and no-show are new status values)
 
 Revision ID: 0010
 Revises: 0007
@@ -23,8 +24,17 @@ def upgrade() -> None:
         return
     with op.batch_alter_table("booking") as table:
         table.add_column(sa.Column("cancel_reason", sa.String(length=32), nullable=True))
+        table.add_column(
+            sa.Column("attendance_asked_at", sa.DateTime(timezone=True), nullable=True)
+        )
+    # Consultations already over are not asked about now, all at once, in the group.
+    op.execute(
+        "UPDATE booking SET attendance_asked_at = slot_start "
+        "WHERE status = 'confirmed' AND slot_start < CURRENT_TIMESTAMP"
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("booking") as table:
+        table.drop_column("attendance_asked_at")
         table.drop_column("cancel_reason")
