@@ -199,3 +199,20 @@ async def test_a_client_move_replies_to_the_notice(tg, db_url):
         assert reply.reply_to == notice.message_id and booking.ref in reply.text
         assert tg.front.engine.t.when(moved.start, "bg") in reply.text
         assert "клиентът я премести" in reply.text
+
+
+async def test_two_staff_cancelling_at_once_one_wins_and_the_client_is_told_once(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(COORDINATOR,)) as store:
+        consultants(store)
+        vera, notice, booking = await confirmed(tg, store, 7207)
+        before = len(vera.messages)
+        for staff_id, reason in ((ELENA, "unavailable"), (COORDINATOR, "asked")):
+            # both taps reach the bot before it handles either
+            update = tg._callback_query(staff_id, notice, f"bk:why:{booking.ref}:{reason}")
+            update["callback_query"]["message"]["chat"] = {"id": STAFF_CHAT, "type": "supergroup"}
+            tg.push_update(update)
+        await tg.wait_idle()
+        answers = tg.callback_answers[-2:]
+        assert sorted("Готово" in a for a in answers) == [False, True]
+        assert len(vera.messages) == before + 1
+        assert len(tg.messages_for(STAFF_CHAT)) == 2  # the notice and one reply
