@@ -216,3 +216,24 @@ async def test_two_staff_cancelling_at_once_one_wins_and_the_client_is_told_once
         assert sorted("Готово" in a for a in answers) == [False, True]
         assert len(vera.messages) == before + 1
         assert len(tg.messages_for(STAFF_CHAT)) == 2  # the notice and one reply
+
+
+async def test_the_client_is_told_the_consultants_name_never_the_tappers(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(COORDINATOR,)) as store:
+        consultants(store)
+        vera = await book(tg, 7208)
+        [booking] = store.bookings_of(7208)
+        tg.user(COORDINATOR, first_name="Mila")  # a coordinator, not a consultant
+        await tg.group(STAFF_CHAT).click(COORDINATOR, "✅ Потвърждавам")
+        [consultant] = [c for c in store.consultants() if c.id == booking.consultant_id]
+        assert "is confirmed" in vera.last().text
+        assert consultant.name in vera.last().text and "Mila" not in vera.last().text
+
+
+async def test_on_the_team_calendar_the_client_is_told_no_name(tg, db_url):
+    async with running_bot(tg, db_url, staff_user_ids=(COORDINATOR,)):
+        vera = await book(tg, 7209)  # no consultants: the team calendar
+        tg.user(COORDINATOR, first_name="Mila")
+        await tg.group(STAFF_CHAT).click(COORDINATOR, "✅ Потвърждавам")
+        assert "is confirmed" in vera.last().text
+        assert "Mila" not in vera.last().text and "Your consultant" not in vera.last().text
