@@ -77,6 +77,8 @@ def outcome_calls(
         payload = {"text": note.text, "reply_markup": inline_markup(note.buttons)}
         if note.reply_to:
             payload["reply_to"] = note.reply_to
+        if note.reply_to_booking:
+            payload["reply_to_booking"] = note.reply_to_booking
         priority = URGENT if note.urgent else NOTICE
         calls.append(Call(staff_chat_id, "send", payload, priority, note.ref, about))
     for edit in out.staff_edits:

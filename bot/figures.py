@@ -25,10 +25,12 @@ COLUMNS = (
     ("bookings", "bookings"),
     ("cancelled", "cancelled, declined or expired"),
     ("past_confirmed", "took place (not marked)"),
+    ("held", "held"),
+    ("no_show", "no-shows"),
 )
-NOT_RECORDED = (
-    "not recorded, so not shown: consultations held, no-shows "
-    "(took place = confirmed and its time has passed; see README)"
+NOT_MARKED = (
+    "took place, not marked: confirmed and its time has passed, but nobody marked it held or "
+    "a no-show in the group (see README)"
 )
 EXPORT_COLUMNS = (
     "reference",
@@ -48,11 +50,11 @@ def add_figure_commands(commands) -> None:
         "report",
         help="per organization, the bookings of one month (counts under 5 shown as <5)",
         description="Per organization, the intakes started in MONTH (the practice's time "
-        "zone: a client gave the organization's code), the bookings for a time in MONTH, "
+        "zone: a client gave the organization's code), and the bookings for a time in MONTH, "
         "whatever became of them; of those, the cancelled, declined or expired ones, "
-        "and the confirmed ones whose time has passed. A count from 1 to 4 is shown as <5, so that "
-        "nobody can be singled out. Consultations held and no-shows are not "
-        "recorded by the bot, so they are not shown.",
+        "the confirmed ones whose time has passed, the consultations the staff marked "
+        "held, and the no-shows. A count from 1 to 4 is shown as <5, so that nobody can be "
+        "singled out.",
     )
     report.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
     report.add_argument("--csv", action="store_true", help="comma-separated, with a header")
@@ -98,6 +100,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         ended = booking.start + timedelta(minutes=booking.minutes) <= now
         if booking.status == BookingStatus.CONFIRMED and ended:
             count["past_confirmed"] += 1
+        count["held"] += booking.status == BookingStatus.ATTENDED  # as marked in the group
+        count["no_show"] += booking.status == BookingStatus.NO_SHOW
     rows = [
         [code, names.get(code, ""), *(_shown(count[key]) for key, _h in COLUMNS[2:])]
         for code, count in sorted(counts.items())
@@ -113,7 +117,7 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
-    print(NOT_RECORDED)
+    print(NOT_MARKED)
     return 0
 
 

@@ -321,7 +321,8 @@ class OutboxSender:
                 reply_markup=body.get("reply_markup"),
             )
         else:
-            answered = body.get("reply_to")  # if it was deleted meanwhile, sent on its own
+            answered = body.get("reply_to") or self._notice_of(body.get("reply_to_booking"))
+            # if it was deleted meanwhile, sent on its own
             reply = (
                 ReplyParameters(answered, allow_sending_without_reply=True) if answered else None
             )
@@ -329,6 +330,12 @@ class OutboxSender:
                 chat_id, body["text"], reply_markup=body["reply_markup"], reply_parameters=reply
             )
         return sent.message_id
+
+    def _notice_of(self, ref: str | None) -> int | None:
+        """The id of booking `ref`'s notice in the group: sent before this reply, which waited
+        behind it in the group's queue (None: never sent, or the booking is gone)."""
+        booking = self.store.booking(ref) if ref else None
+        return booking.staff_message_id if booking else None
 
     def _after_send(self, message: Pending, message_id: int | None) -> None:
         """What a sent message leaves behind in the database."""

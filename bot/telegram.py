@@ -51,6 +51,8 @@ COMMANDS = {
     "human": _("command.human"),
 }
 PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
+# Staff buttons also pressed in a private chat: an alert's copy, the picker of a booking's move.
+STAFF_PRIVATE = ("alert:", "bk:")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 ATTEMPTS = 3  # an update that fails this many times is recorded as failed and let go
 MAX_CONFLICTS = 10  # lost races with another instance before that counts as a failure
@@ -181,8 +183,8 @@ class TelegramFront:
                 lang = pick_language(user.language_code)
                 calls += reply_calls(chat.id, Reply(self.t(lang, "flood.slow_down")))
             return calls, []
-        if query is not None and (not private or (query.data or "").startswith("alert:")):
-            return self._staff_button(query)  # an alert's button works in a private copy too
+        if query is not None and (not private or (query.data or "").startswith(STAFF_PRIVATE)):
+            return self._staff_button(query)  # an alert's, a move's buttons work in private too
         if query is not None:
             # The tap answered and its keyboard gone before the next question: old buttons
             # cannot be pressed by mistake.
@@ -245,6 +247,8 @@ class TelegramFront:
         self, query: CallbackQuery, space: str, action: str, ref: str
     ) -> list[Call]:
         tapper = query.from_user.id  # the answer goes in their own queue, not the group's
+        if space == "bk":
+            return self._manage_booking(query)
         if space == "staff":
             answer, out = self.engine.staff_action(
                 ref=ref,
@@ -278,6 +282,29 @@ class TelegramFront:
         )
         calls[0].payload["if_blocked"] = [_as_row(unopened)]
         return [*calls, answer_call(tapper, query.id, answer)]
+
+    def _manage_booking(self, query: CallbackQuery) -> list[Call]:
+        """Cancel, Move, Held or No-show in the group, or the move's picker in private."""
+        tapper = query.from_user.id
+        done = self.engine.staff_booking(
+            data=query.data, staff_user_id=tapper, staff_name=query.from_user.full_name
+        )
+        answer = answer_call(tapper, query.id, done.answer, done.alert)
+        private = query.message.chat.type == ChatType.PRIVATE
+        calls = outcome_calls(done.out, chat_id=tapper, staff_chat_id=self.staff_chat_id)
+        if private:  # the picker's old buttons go, as a client's do
+            markup = getattr(query.message, "reply_markup", None)
+            unmark = [unmark_call(tapper, query.message.message_id)] if markup else []
+            return [answer, *unmark, *calls]
+        if not done.out.replies:
+            return [answer, *calls]
+        # From the group to their private chat: if they never opened it, Telegram refuses the
+        # message and the tap is answered with how to open it instead.
+        unopened = answer_call(
+            tapper, query.id, self.t(self.staff_lang, "staff.open_private_chat_move"), True
+        )
+        calls[0].payload["if_blocked"] = [_as_row(unopened)]
+        return [*calls, answer]
 
     def _group_command(self, update: Update) -> list[Call]:
         """In the staff group, /agenda; in any group, say the intake happens in private."""

@@ -17,6 +17,7 @@ from dialogs import (
     rights,
     screens,
     staff_actions,
+    staff_bookings,
 )
 from dialogs.callbacks import unpack
 from dialogs.crisis import CrisisScreen
@@ -115,6 +116,9 @@ class IntakeEngine:
 
     def staff_action(self, **kwargs) -> tuple[str, Outcome]:
         return staff_actions.staff_action(self.ctx, **kwargs)
+
+    def staff_booking(self, **kwargs) -> staff_bookings.Tap:
+        return staff_bookings.tap(self.ctx, **kwargs)
 
     def staff_details(self, **kwargs) -> tuple[str, list[str]]:
         return rights.staff_details(self.ctx, **kwargs)

@@ -53,6 +53,8 @@ class StaffNote:
     buttons: list[list[Button]] = field(default_factory=list)
     urgent: bool = False  # a crisis alert: sent before any other staff message
     reply_to: int | None = None  # the group message it answers: a reply notifies, an edit not
+    # Or the notice of this booking, found when it is sent (the notice may still be queued).
+    reply_to_booking: str | None = None
 
 
 @dataclass(frozen=True)

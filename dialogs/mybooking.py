@@ -2,7 +2,7 @@
 
 import logging
 
-from dialogs import render, screens
+from dialogs import render, screens, staff_bookings
 from dialogs.callbacks import pack, unpack_action
 from dialogs.messages import (
     Button,
@@ -92,6 +92,7 @@ def choice(ctx: Context, state: State | None, data: str, turn: Turn) -> State | 
             calendar = render.calendar_file(ctx, cancelled)
             turn.out.replies.append(Reply(ctx.t(lang, "mybooking.cancelled"), document=calendar))
             turn.out.staff_edits += render.staff_edit(ctx, cancelled)
+            turn.out.staff += staff_bookings.client_changed(ctx, cancelled, moved=False)
     elif action == "keep" and state is not None and state.rescheduling == ref:
         return keep(ctx, state, turn)
     elif action == "keep":

@@ -1,5 +1,6 @@
 """Requests nobody in the staff group answered: one reminder to the staff, and, once the time
-has come unconfirmed, the request closed and the client told."""
+has come unconfirmed, the request closed and the client told. And consultations whose time is
+over: the group asked, once, to mark them held or not."""
 
 import logging
 
@@ -19,6 +20,13 @@ def chase(ctx: Context) -> Outcome:
             staff, "staff.still_pending", ref=booking.ref, when=ctx.t.when(booking.start, staff)
         )
         out.staff.append(StaffNote(text, reply_to=booking.staff_message_id))
+    for booking in ctx.store.take_ended_consultations():
+        # Its notice now shows Held and No-show; a reply says so, which notifies the group.
+        out.staff_edits += render.staff_edit(ctx, booking)
+        text = ctx.t(
+            staff, "staff.ask_attendance", ref=booking.ref, when=ctx.t.when(booking.start, staff)
+        )
+        out.staff.append(StaffNote(text, reply_to_booking=booking.ref))
     for booking in ctx.store.close_lapsed_requests():
         log.info("booking %s expired unconfirmed", booking.ref)
         out.staff_edits += render.staff_edit(ctx, booking)

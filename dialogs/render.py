@@ -13,6 +13,7 @@ from dialogs.messages import (
     Reply,
     StaffEdit,
     StaffNote,
+    rows,
 )
 from dialogs.parsers import zone_of_phone
 from dialogs.questions import (
@@ -27,6 +28,23 @@ STATUS_LINES = {
     BookingStatus.DECLINED: _("staff.status.declined"),
     BookingStatus.CANCELLED: _("staff.status.cancelled"),
     BookingStatus.EXPIRED: _("staff.status.expired"),
+    BookingStatus.ATTENDED: _("staff.status.attended"),
+    BookingStatus.NO_SHOW: _("staff.status.no_show"),
+}
+# The first line of a booking's notice, as it now stands: no "New request" once it is decided.
+HEADINGS = {
+    BookingStatus.PENDING: _("staff.heading.pending"),
+    BookingStatus.DECLINED: _("staff.heading.declined"),
+    BookingStatus.CANCELLED: _("staff.heading.cancelled"),
+    BookingStatus.EXPIRED: _("staff.heading.expired"),
+}
+BOOKING_HEADING = _("staff.heading.booking")  # confirmed, held, no-show
+# Why the staff cancel a booking: (the button and status line, what the client is told).
+CANCEL_REASONS = {
+    "asked": (_("cancel_reason.asked"), _("client.staff_cancelled.asked")),
+    "unavailable": (_("cancel_reason.unavailable"), _("client.staff_cancelled.unavailable")),
+    "duplicate": (_("cancel_reason.duplicate"), _("client.staff_cancelled.duplicate")),
+    "other": (_("cancel_reason.other"), _("client.staff_cancelled.other")),
 }
 CLIENT_STATUS = {
     BookingStatus.PENDING: _("status.pending"),
@@ -34,6 +52,8 @@ CLIENT_STATUS = {
     BookingStatus.DECLINED: _("status.declined"),
     BookingStatus.CANCELLED: _("status.cancelled"),
     BookingStatus.EXPIRED: _("status.expired"),
+    BookingStatus.ATTENDED: _("status.attended"),
+    BookingStatus.NO_SHOW: _("status.no_show"),
 }
 
 
@@ -47,29 +67,60 @@ def staff_text(ctx: Context, booking: BookingView) -> str:
     body = ctx.t(
         staff,
         "staff.new_booking",
-        ref=booking.ref,
+        heading=ctx.t(staff, HEADINGS.get(booking.status, BOOKING_HEADING), ref=booking.ref),
         when=ctx.t.when(booking.start, staff),
         way=way_name(ctx, booking.way, staff),
         consult_lang=ctx.t.language_name(booking.consult_lang, staff, title=False),
         org=f"{org.name} ({org.code})" if org else booking.org_code,
         **{key: answers.get(key, "") for key in CONTACT},
     )
-    status = ctx.t(staff, STATUS_LINES[booking.status], who=booking.decided_by or "")
-    return f"{flag}{body}\n\n{status}"
+    return f"{flag}{body}\n\n{status_line(ctx, booking)}"
+
+
+def status_line(ctx: Context, booking: BookingView) -> str:
+    """Where the booking stands, for the staff: who decided, and why the staff cancelled it."""
+    staff = ctx.config.staff_lang
+    who = booking.decided_by or ""
+    if booking.status == BookingStatus.CANCELLED and booking.cancel_reason in CANCEL_REASONS:
+        reason = ctx.t(staff, CANCEL_REASONS[booking.cancel_reason][0])
+        return ctx.t(staff, "staff.status.cancelled_by_staff", who=who, reason=reason)
+    return ctx.t(staff, STATUS_LINES[booking.status], who=who)
 
 
 def staff_buttons(ctx: Context, booking: BookingView) -> list[list[Button]]:
+    """A request: Confirm or Decline; one still to come: Cancel or Move; once its time has
+    come, a confirmed one: Held or No-show. Details while a client's answers are kept."""
     staff = ctx.config.staff_lang
-    details = [Button(pack("details", booking.ref), ctx.t(staff, "staff.details_button"))]
+    ref = booking.ref
+
+    def button(action: str, label: str) -> Button:
+        return Button(pack("bk", action, ref), ctx.t(staff, label))
+
+    details = [Button(pack("details", ref), ctx.t(staff, "staff.details_button"))]
+    coming = booking.start > ctx.store.clock()
+    change = [button("cancel", _("staff.cancel")), button("move", _("staff.move"))]
     if booking.status == BookingStatus.PENDING:
-        return [
-            [
-                Button(pack("staff", "confirm", booking.ref), ctx.t(staff, "staff.confirm")),
-                Button(pack("staff", "decline", booking.ref), ctx.t(staff, "staff.decline")),
-            ],
-            details,
+        decide = [
+            Button(pack("staff", "confirm", ref), ctx.t(staff, "staff.confirm")),
+            Button(pack("staff", "decline", ref), ctx.t(staff, "staff.decline")),
         ]
-    return [details] if booking.status == BookingStatus.CONFIRMED else []
+        return [decide, change, details] if coming else [decide, details]
+    if booking.status == BookingStatus.CONFIRMED:
+        mark = [button("held", _("staff.held")), button("noshow", _("staff.no_show"))]
+        return [change if coming else mark, details]
+    marked = (BookingStatus.ATTENDED, BookingStatus.NO_SHOW)  # the consultant may still read
+    return [details] if booking.status in marked else []
+
+
+def cancel_reasons(ctx: Context, booking: BookingView) -> list[list[Button]]:
+    """The notice's buttons while a Cancel asks why: the reasons, and Back."""
+    staff = ctx.config.staff_lang
+    reasons = [
+        Button(pack("bk", "why", f"{booking.ref}:{key}"), ctx.t(staff, label))
+        for key, (label, _client) in CANCEL_REASONS.items()
+    ]
+    back = Button(pack("bk", "back", booking.ref), ctx.t(staff, "staff.cancel_back"))
+    return [*rows(reasons, 2), [back]]
 
 
 def staff_note(ctx: Context, booking: BookingView) -> StaffNote:

@@ -3,7 +3,7 @@
 import logging
 from datetime import datetime
 
-from dialogs import answers, render, screens
+from dialogs import answers, render, screens, staff_bookings
 from dialogs.messages import (
     Context,
     Outcome,
@@ -73,6 +73,7 @@ def move_to(ctx: Context, state: State, start: datetime, turn: Turn) -> State:
         )
     )
     turn.out.staff_edits += render.staff_edit(ctx, moved)
+    turn.out.staff += staff_bookings.client_changed(ctx, moved, moved=True)
     if state.step != "done":
         screens.ask(ctx, state, turn.out)
     return state

@@ -8,7 +8,6 @@ from dialogs.messages import (
     Outcome,
     Reply,
 )
-from dialogs.render import STATUS_LINES
 from storage import BookingStatus
 
 log = logging.getLogger(__name__)
@@ -42,14 +41,13 @@ def staff_action(
     if result == "busy":
         return ctx.t(staff, "staff.busy"), out
     if result == "already":
-        status = ctx.t(staff, STATUS_LINES[booking.status], who=booking.decided_by or "")
-        return ctx.t(staff, "staff.already", status=status), out
+        return ctx.t(staff, "staff.already", status=render.status_line(ctx, booking)), out
     log.info("booking %s %s by staff", ref, booking.status)
     out.staff_edits += render.staff_edit(ctx, booking)
     lang = booking.client_lang
     when = ctx.t.at(booking.start, lang, render.booking_zone(booking))
     if booking.status == BookingStatus.CONFIRMED:
-        text = ctx.t(lang, "client.confirmed", when=when, consultant=name)
+        text = confirmed_text(ctx, booking, when)
         link = render.video_link(ctx, booking)
         if link:
             text += "\n\n" + ctx.t(lang, "client.video_link", link=link)
@@ -62,3 +60,13 @@ def staff_action(
     if booking.user_id:
         out.to_clients.append((booking.chat_id, message))
     return ctx.t(staff, "staff.done"), out
+
+
+def confirmed_text(ctx: Context, booking, when: str) -> str:
+    """The client is told their consultant's display name, never a Telegram name; a booking
+    on the team calendar (or whose consultant left), the team."""
+    lang = booking.client_lang
+    names = {c.id: c.name for c in ctx.store.consultants(active_only=False)}
+    if booking.consultant_id in names:
+        return ctx.t(lang, "client.confirmed", when=when, consultant=names[booking.consultant_id])
+    return ctx.t(lang, "client.confirmed_team", when=when)

@@ -61,6 +61,7 @@ class BookingView:
     consultant_id: int
     decided_by: str | None
     sequence: int = 0  # the calendar file's revision
+    cancel_reason: str | None = None  # why the staff cancelled it (None: not by the staff)
 
 
 @dataclass(frozen=True)
@@ -287,13 +288,70 @@ class BookingsMixin:
         self._drop_reminders(ref)
         return self.booking(ref)
 
-    def reschedule(self, *, ref: str, user_id: int, start: datetime) -> BookingView:
-        """Move a booking to `start` in one statement; it waits for the staff again."""
+    def staff_cancel(self, *, ref: str, staff_name: str, reason: str) -> BookingView | None:
+        """The staff cancel a booking still to come, for `reason`; None if it no longer stands
+        (cancelled, declined or past meanwhile): of two staff cancelling, one does."""
+        self._availability_changes()
+        with self._session() as session:
+            done = session.execute(
+                update(Booking)
+                .where(
+                    Booking.ref == ref,
+                    Booking.status.in_(STANDING),
+                    Booking.slot_start > self.clock(),
+                )
+                .values(
+                    status=BookingStatus.CANCELLED,
+                    decided_by=staff_name,
+                    cancel_reason=reason,
+                    sequence=Booking.sequence + 1,
+                )
+            ).rowcount
+        if not done:
+            return None
+        self._drop_reminders(ref)
+        return self.booking(ref)
+
+    def mark_attendance(self, *, ref: str, held: bool, staff_name: str) -> BookingView | None:
+        """After its time, a confirmed booking is marked held or a no-show, once; None if it
+        is not confirmed (already marked, cancelled) or its time has not come."""
+        with self._session() as session:
+            done = session.execute(
+                update(Booking)
+                .where(
+                    Booking.ref == ref,
+                    Booking.status == BookingStatus.CONFIRMED,
+                    Booking.slot_start <= self.clock(),
+                )
+                .values(
+                    status=BookingStatus.ATTENDED if held else BookingStatus.NO_SHOW,
+                    decided_by=staff_name,
+                )
+            ).rowcount
+        return self.booking(ref) if done else None
+
+    def reschedule(self, *, ref: str, start: datetime, user_id: int | None = None) -> BookingView:
+        """Move a booking to `start` in one statement. The client's move (`user_id`) waits for
+        the staff again; the staff's (no `user_id`) keeps its status, of a booking that stands."""
         self._availability_changes()
         current = self.booking(ref)
-        if current is None or current.user_id != user_id or current.status not in MOVABLE:
+        by_client = user_id is not None
+        movable = MOVABLE if by_client else STANDING
+        if current is None or current.status not in movable:
+            raise SlotTaken(start)
+        if by_client and current.user_id != user_id:
             raise SlotTaken(start)
         now = self.clock()
+        where = [Booking.ref == ref, Booking.status.in_(movable)]
+        values: dict = {"slot_start": start, "sequence": Booking.sequence + 1}
+        if by_client:
+            where.append(Booking.user_id == user_id)
+            values |= {
+                "status": BookingStatus.PENDING,
+                "decided_by": None,
+                "staff_reminder_due_at": self._staff_reminder_due(),
+                "staff_reminded_at": None,
+            }
         with self._session() as session:
             calendars = self._calendars(session, current.way, current.consult_lang)
         calendars.sort(key=lambda c: c.id != current.consultant_id)  # same consultant first
@@ -305,20 +363,8 @@ class BookingsMixin:
                     with session.begin_nested():
                         moved = session.execute(
                             update(Booking)
-                            .where(
-                                Booking.ref == ref,
-                                Booking.user_id == user_id,
-                                Booking.status.in_(MOVABLE),
-                            )
-                            .values(
-                                slot_start=start,
-                                consultant_id=calendar.id,
-                                status=BookingStatus.PENDING,
-                                decided_by=None,
-                                sequence=Booking.sequence + 1,
-                                staff_reminder_due_at=self._staff_reminder_due(),
-                                staff_reminded_at=None,
-                            )
+                            .where(*where)
+                            .values(consultant_id=calendar.id, **values)
                         ).rowcount
                 except IntegrityError:
                     continue
@@ -441,6 +487,7 @@ class BookingsMixin:
             consultant_id=row.consultant_id,
             decided_by=row.decided_by,
             sequence=row.sequence,
+            cancel_reason=row.cancel_reason,
         )
 
     def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:

@@ -50,6 +50,9 @@ class BookingStatus(StrEnum):
     DECLINED = "declined"
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # its time came while it still waited: nobody confirmed or declined it
+    # After its time, as the staff marked it (a no-show is never shown by name to the org).
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
 
 
 # A booking that stands: the client has it, the staff may still have to confirm it.
@@ -92,6 +95,10 @@ class Booking(SQLModel, table=True):
     # The crisis category noticed, if any: sealed, as health data.
     urgent: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decided_by: str | None = Field(default=None, max_length=200)  # who confirmed or declined
+    # Why the staff cancelled it: a key of dialogs/staff_bookings.py REASONS (None: the client).
+    cancel_reason: str | None = Field(default=None, max_length=32)
+    # When the group was asked, once its time was over, to mark a confirmed booking held or not.
+    attendance_asked_at: datetime | None = None
     # The calendar file's SEQUENCE: raised by every move and by the cancellation.
     sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # While pending: when the staff get one reminder of it, and when they did (claimed once).

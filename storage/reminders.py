@@ -135,3 +135,29 @@ class RemindersMixin:
                 }
                 for r, ref in rows
             ]
+
+    def take_ended_consultations(self) -> list[BookingView]:
+        """Confirmed bookings whose time is over and not yet marked held or not, each taken
+        once (in the unit of work that queues the question to the group)."""
+        now = self.clock()
+        taken = []
+        with self._session() as session:
+            over = session.exec(
+                select(Booking).where(
+                    Booking.status == BookingStatus.CONFIRMED,
+                    Booking.slot_start <= now,
+                    Booking.attendance_asked_at.is_(None),
+                )
+            ).all()
+            for booking in over:
+                if booking.slot_start + timedelta(minutes=booking.slot_minutes) > now:
+                    continue  # still going on
+                won = session.execute(
+                    update(Booking)
+                    .where(Booking.id == booking.id, Booking.attendance_asked_at.is_(None))
+                    .values(attendance_asked_at=now)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if won:
+                    taken.append(self._view(booking))
+        return taken

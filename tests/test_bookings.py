@@ -67,14 +67,21 @@ async def test_confirm_by_a_consultant_updates_the_group_and_tells_the_client(tg
         vera = await book(tg, 7101)
         [notice] = tg.messages_for(STAFF_CHAT)
         assert "Чака потвърждение" in notice.text
-        assert notice.buttons() == ["✅ Потвърждавам", "❌ Отказвам", "🔒 Подробности (лично)"]
+        assert notice.buttons() == [
+            "✅ Потвърждавам",
+            "❌ Отказвам",
+            "🚫 Отменям",
+            "📅 Премествам",
+            "🔒 Подробности (лично)",
+        ]
         group = tg.group(STAFF_CHAT)
         await group.click(555, "✅ Потвърждавам")
         assert "упълномощени" in tg.callback_answers[-1]  # not staff: nothing changes
         assert "Чака потвърждение" in notice.text
         await group.click(ELENA, "✅ Потвърждавам")
         assert "Потвърдена от Elena Petrova" in notice.text  # edited in place
-        assert notice.buttons() == ["🔒 Подробности (лично)"]
+        assert "Нова заявка" not in notice.text and "📌 Консултация" in notice.text
+        assert notice.buttons() == ["🚫 Отменям", "📅 Премествам", "🔒 Подробности (лично)"]
         assert "is confirmed" in vera.last().text and "Elena Petrova" in vera.last().text
         [booking] = store.bookings_of(7101)
         assert booking.status == "confirmed" and booking.decided_by == "Elena Petrova"
@@ -158,8 +165,12 @@ async def test_mybooking_cancel_frees_the_slot_and_updates_the_staff(tg, db_url)
         assert event.decoded("sequence") == 1
         assert store.bookings_of(7104) == []
         assert booking.start in store.free_slots("video", "bg")
-        [notice] = tg.messages_for(STAFF_CHAT)
+        [notice, reply] = tg.messages_for(STAFF_CHAT)
         assert "Отменена от клиента" in notice.text and notice.buttons() == []
+        assert "🚫 Отменена консултация" in notice.text and "Нова заявка" not in notice.text
+        # An edit notifies nobody: a reply to the notice does.
+        assert reply.reply_to == notice.message_id and "клиентът я отмени" in reply.text
+        assert booking.ref in reply.text and "Vera" not in reply.text
         [replies] = [await vera.send("/mybooking")]
         assert "no upcoming consultation" in replies[0].text
 

@@ -79,21 +79,24 @@ def test_the_report_counts_a_month_per_organization_with_small_counts_hidden(
     records.count_intake_started("BETA")
     records.clock = lambda: march + timedelta(days=30)  # April in Sofia
     records.count_intake_started("BETA")
+    add(records, march + timedelta(hours=6), "attended", org="GAMMA")  # marked in the group
+    add(records, march + timedelta(hours=7), "no_show", org="GAMMA")
 
     result = cli(["report", "--month", "2026-03", "--csv"], tmp_path, db_url)
     assert result.returncode == 0, result.stderr
     assert list(csv.reader(io.StringIO(result.stdout))) == [
-        ["organization", "name", "intakes", "bookings", "cancelled", "past_confirmed"],
-        ["ACME", "Acme Ltd", "12", "8", "<5", "5"],
-        ["BETA", "Beta AD", "<5", "<5", "0", "<5"],
-        ["GAMMA", "Gamma OOD", "0", "0", "0", "0"],
-    ]
+        ["organization", "name", "intakes", "bookings", "cancelled", "past_confirmed", "held",
+         "no_show"],
+        ["ACME", "Acme Ltd", "12", "8", "<5", "5", "0", "0"],
+        ["BETA", "Beta AD", "<5", "<5", "0", "<5", "0", "0"],
+        ["GAMMA", "Gamma OOD", "0", "<5", "0", "0", "<5", "<5"],
+    ]  # fmt: skip
     plain = cli(["report", "--month", "2026-03"], tmp_path, db_url).stdout.splitlines()
     assert plain[1].split() == ["organization", "name", "intakes", "started", "bookings",
                                 "cancelled,", "declined", "or", "expired", "took", "place",
-                                "(not", "marked)"]  # fmt: skip
-    assert plain[2].split() == ["ACME", "Acme", "Ltd", "12", "8", "<5", "5"]
-    assert "not recorded" in plain[-1] and "no-shows" in plain[-1]
+                                "(not", "marked)", "held", "no-shows"]  # fmt: skip
+    assert plain[2].split() == ["ACME", "Acme", "Ltd", "12", "8", "<5", "5", "0", "0"]
+    assert "not marked" in plain[-1]
 
 
 def test_a_confirmed_booking_still_to_come_has_not_taken_place(records, tmp_path, db_url):
@@ -103,7 +106,7 @@ def test_a_confirmed_booking_still_to_come_has_not_taken_place(records, tmp_path
     result = cli(
         ["report", "--month", f"{soon.astimezone(SOFIA):%Y-%m}", "--csv"], tmp_path, db_url
     )
-    assert result.stdout.splitlines()[1] == "ACME,Acme Ltd,0,5,0,0"
+    assert result.stdout.splitlines()[1] == "ACME,Acme Ltd,0,5,0,0,0,0"
 
 
 def test_export_writes_bookings_in_the_practice_time_without_client_data(records, tmp_path, db_url):
