@@ -260,3 +260,17 @@ def test_a_hold_with_a_consultant_who_no_longer_fits_is_not_kept_by_booking(stor
         answers={"name": "Client"},
     )
     assert store.booking(booked.ref).consultant_id == ivan.id and store.booking(hold) is None
+
+
+def test_a_way_that_nobody_offers_in_the_chosen_language_asks_the_language_again(store, texts):
+    _consultant(store, "Elena", ELENA, "bg", "video", "mon-fri 08:00-20:00")
+    john = _consultant(store, "John", IVAN, "en", "chat", "mon-fri 08:00-20:00")
+    client = _summary_client(store, texts, 64)
+    client.press("edit:way")
+    client.press("way:chat")  # John only, in English
+    assert client.state()["step"] == "consult_lang" and "choose the language again" in client.text
+    assert client.buttons()[0] == "consult_lang:en"
+    client.press("consult_lang:en")
+    assert client.state()["step"] == "summary"
+    held = _held(store, client)
+    assert (held.consultant_id, held.way, held.consult_lang) == (john.id, "chat", "en")
