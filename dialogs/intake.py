@@ -240,6 +240,14 @@ def answer_choice(ctx: Context, state: State, question: Question, value: str, tu
         return slots.take(ctx, state, question, value, turn)
     state.answers[question.key] = value
     state.misses.pop(question.key, None)
+    if state.editing and question.key == "way" and not screens.serves_language(ctx, state):
+        state.step = "consult_lang"  # nobody offers their language this way: ask it again
+        out.replies.append(Reply(ctx.t(state.lang, "edit.language_again")))
+        screens.ask(ctx, state, out)
+        return state
+    rematched = question.key not in ("way", "consult_lang") or not state.editing
+    if not (rematched or state.hold_ref is None or slots.rematch(ctx, state, turn)):
+        return state  # no consultant for the new choice at that time: a time is asked again
     answers.advance(ctx, state, question, turn.out)
     return state
 

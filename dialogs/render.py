@@ -184,7 +184,7 @@ def calendar_file(ctx: Context, booking: BookingView) -> tuple[str, bytes]:
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED" if confirmed else "TENTATIVE")
     event.add("summary", ctx.t(lang, "ics.summary", practice=ctx.config.practice_name))
     event.add("dtstart", booking.start)
-    event.add("dtend", booking.start + timedelta(minutes=ctx.store.schedule.session_minutes))
+    event.add("dtend", booking.start + timedelta(minutes=booking.minutes))
     event.add("dtstamp", ctx.store.clock())
     description = ctx.t(
         lang,

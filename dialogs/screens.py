@@ -238,6 +238,12 @@ def offered(ctx: Context, state: State, question: Question) -> list[tuple[str, s
     return []
 
 
+def serves_language(ctx: Context, state: State) -> bool:
+    """Whether the language chosen is still offered with the way chosen."""
+    offered_langs = offered(ctx, state, BY_KEY["consult_lang"])
+    return state.answers.get("consult_lang") in {code for code, _label in offered_langs}
+
+
 def _served(ctx: Context, options: tuple[str, ...], serves) -> list[str]:
     """The options some active consultant serves (all of them with the team calendar): a way
     or a language nobody offers would lead the client to "nothing free" after ten questions.

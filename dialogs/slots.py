@@ -53,6 +53,23 @@ def lost(ctx: Context, state: State, start: datetime, out: Outcome) -> State:
     return state
 
 
+def rematch(ctx: Context, state: State, turn: Turn) -> bool:
+    """The way or the language was changed from the summary: the held time goes with a
+    consultant who fits the new choice. False if none can take it then: the hold is let go,
+    and the client, told why, picks another time."""
+    way, lang = screens.wants(ctx, state)
+    if ctx.store.rehold(ref=state.hold_ref, user_id=turn.user_id, way=way, lang=lang):
+        return True
+    start = screens.parse_slot(state.answers.pop("time"), ctx.store)
+    state.hold_ref = None
+    state.step, state.editing = "time", True
+    state.offer = [screens.slot_id(slot) for slot in ctx.store.nearest_free(start, way, lang)]
+    when = ctx.t.at(start, state.lang, screens.own_zone(ctx, state))
+    turn.out.replies.append(Reply(ctx.t(state.lang, "book.rematch", when=when)))
+    screens.ask(ctx, state, turn.out)
+    return False
+
+
 def move_to(ctx: Context, state: State, start: datetime, turn: Turn) -> State:
     """The last step of a move: the booking takes the new slot in one statement."""
     lang = state.lang

@@ -3,6 +3,7 @@
 import logging
 
 from dialogs import render
+from dialogs.i18n import _
 from dialogs.messages import (
     Context,
     Outcome,
@@ -11,6 +12,14 @@ from dialogs.messages import (
 from storage import BookingStatus
 
 log = logging.getLogger(__name__)
+
+# What a consultant who does not fit a booking is told on Confirm (storage `_misfit`'s reasons).
+MISFIT = {
+    "needs": _("staff.unfit_needs"),
+    "hours": _("staff.unfit_hours"),
+    "away": _("staff.unfit_away"),
+    "busy": _("staff.busy"),
+}
 
 
 def is_staff(ctx: Context, telegram_user_id: int) -> bool:
@@ -38,8 +47,10 @@ def staff_action(
     )
     if booking is None:
         return ctx.t(staff, "staff.details_gone"), out
-    if result == "busy":
-        return ctx.t(staff, "staff.busy"), out
+    if result in MISFIT:  # the booking stays pending, for a colleague who fits it
+        way = render.way_name(ctx, booking.way, staff)
+        language = ctx.t.language_name(booking.consult_lang, staff, title=False)
+        return ctx.t(staff, MISFIT[result], way=way, language=language), out
     if result == "already":
         return ctx.t(staff, "staff.already", status=render.status_line(ctx, booking)), out
     log.info("booking %s %s by staff", ref, booking.status)

@@ -1,6 +1,6 @@
 """Free time: which slots the fitting calendars have free, read once per message."""
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,12 +19,14 @@ from storage.schedule import Schedule
 
 @dataclass
 class _Availability:
-    """Free time as of `now`: calendars, and the sorted starts of each one's active bookings."""
+    """Free time as of `now`: calendars, and each one's active bookings as sorted starts and
+    their ends (each booking's own length and the buffer after it)."""
 
     schedule: Schedule
     now: datetime
     calendars: list[_Calendar]
-    busy: dict[int, list[datetime]]
+    busy: dict[int, tuple[list[datetime], list[datetime]]]
+    longest: timedelta  # of the bookings read, with the buffer
 
     def __post_init__(self) -> None:
         self.days = self.schedule.days(self.now)
@@ -35,17 +37,25 @@ class _Availability:
         session_length = timedelta(minutes=self.schedule.session_minutes)
         step = self.schedule.step
         for calendar in self.calendars:
-            taken = self.busy.get(calendar.id, [])
+            starts, ends = self.busy.get(calendar.id, ([], []))
             for slot in self.schedule.day_slots(day, calendar.hours):
                 if slot < self.earliest:
                     continue
-                # Taken when a booking starts less than a step before or after (sorted: bisect).
-                later = bisect_right(taken, slot - step)
-                if later < len(taken) and taken[later] < slot + step:
+                if self._taken(starts, ends, slot, slot + step):
                     continue
                 if calendar.is_off(slot, session_length):
                     continue
                 yield slot
+
+    def _taken(self, starts: list, ends: list, slot: datetime, slot_end: datetime) -> bool:
+        """Whether a booking overlaps [slot, slot_end): of those starting before its end (sorted:
+        bisect), only the ones starting within the longest booking before it can reach it."""
+        index = bisect_left(starts, slot_end) - 1
+        while index >= 0 and starts[index] > slot - self.longest:
+            if ends[index] > slot:
+                return True
+            index -= 1
+        return False
 
 
 class AvailabilityMixin:
@@ -89,18 +99,24 @@ class AvailabilityMixin:
         now = self.clock()
         with self._session() as session:
             calendars = self._calendars(session, way, lang)
-            busy: dict[int, list[datetime]] = {}
-            for consultant_id, start in session.exec(
-                select(Booking.consultant_id, Booking.slot_start)
+            busy: dict[int, tuple[list[datetime], list[datetime]]] = {}
+            buffer = timedelta(minutes=self.schedule.buffer_minutes)
+            longest = self.schedule.step
+            for consultant_id, start, minutes in session.exec(
+                select(Booking.consultant_id, Booking.slot_start, Booking.slot_minutes)
                 .where(
                     Booking.status.in_(ACTIVE_STATUSES),
                     or_(Booking.expires_at.is_(None), Booking.expires_at > now),
-                    Booking.slot_start >= now - self.schedule.step,
+                    Booking.slot_start >= now - timedelta(days=1),  # no session is that long
                 )
                 .order_by(Booking.slot_start)
             ):
-                busy.setdefault(consultant_id, []).append(start)
-        view = _Availability(self.schedule, now, calendars, busy)
+                starts, ends = busy.setdefault(consultant_id, ([], []))
+                length = timedelta(minutes=minutes) + buffer
+                starts.append(start)
+                ends.append(start + length)
+                longest = max(longest, length)
+        view = _Availability(self.schedule, now, calendars, busy, longest)
         if self._seen is not None:
             self._seen[way, lang] = view
         return view

@@ -1,8 +1,11 @@
 """Holds and the booking lifecycle.
 
 Every change of a booking is one conditional statement that the database checks: the partial
-unique index on (consultant, slot) among active bookings decides who gets a slot, and
-`UPDATE ... WHERE status = 'pending'` decides who confirms. No read-then-write.
+unique index on (consultant, slot) and, on PostgreSQL, the exclusion constraint on the
+consultant's time among active bookings decide who gets a slot, and
+`UPDATE ... WHERE status = 'pending'` decides who confirms. Overlap of different lengths is also
+checked by `_overlapping` in the writing transaction: the guard on SQLite, where every
+transaction takes the write lock first (BEGIN IMMEDIATE, storage/store.py).
 """
 
 import secrets
@@ -62,6 +65,7 @@ class BookingView:
     decided_by: str | None
     sequence: int = 0  # the calendar file's revision
     cancel_reason: str | None = None  # why the staff cancelled it (None: not by the staff)
+    minutes: int = 50  # its own length
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,9 @@ class BookingsMixin:
         }
         with self._session() as session:
             # Even a lapsed hold still standing is safe to keep: a newer hold of the same slot
-            # would have deleted it, and the unique index guards the rest.
+            # would have deleted it, and the unique index guards the rest. Only with a
+            # consultant who fits: else the client's holds go, and the time is booked afresh.
+            fitting = [c.id for c in self._calendars(session, way, consult_lang)]
             kept = session.execute(
                 update(Booking)
                 .where(
@@ -151,6 +157,7 @@ class BookingsMixin:
                     Booking.status == BookingStatus.HELD,
                     Booking.user_id == user_id,
                     Booking.slot_start == start,
+                    Booking.consultant_id.in_(fitting),
                 )
                 .values(
                     status=BookingStatus.PENDING,
@@ -158,6 +165,12 @@ class BookingsMixin:
                     **self._sealed_answers(hold_ref, answers, urgent),
                 )
             ).rowcount
+            if not kept:
+                session.execute(
+                    delete(Booking).where(
+                        Booking.user_id == user_id, Booking.status == BookingStatus.HELD
+                    )
+                )
         if kept:
             ref = hold_ref
         else:
@@ -172,6 +185,83 @@ class BookingsMixin:
             ).ref
         self._plan_reminders(ref)
         return BookedSlot(ref, start.astimezone(self.schedule.tz))
+
+    def rehold(self, *, ref: str, user_id: int, way: str, lang: str) -> bool:
+        """The client changed the way or the language: their hold moves to a consultant who
+        fits it at the same time (its own, if they still fit). False if none can: the hold is
+        let go. True if there is no hold any more (booking will try the time afresh)."""
+        self._availability_changes()
+        now = self.clock()
+        with self._session() as session:
+            row = session.exec(
+                select(Booking).where(
+                    Booking.ref == ref,
+                    Booking.user_id == user_id,
+                    Booking.status == BookingStatus.HELD,
+                )
+            ).first()
+            if row is None:
+                return True
+            calendars = self._calendars(session, way, lang)
+            calendars.sort(key=lambda c: c.id != row.consultant_id)  # its own first
+            for calendar in calendars:
+                if not self._open_at(calendar, row.slot_start, now) or self._overlapping(
+                    session, calendar.id, row.slot_start, row.slot_minutes, but=ref
+                ):
+                    continue
+                try:
+                    with session.begin_nested():
+                        session.execute(
+                            update(Booking)
+                            .where(Booking.ref == ref)
+                            .values(consultant_id=calendar.id, way=way, consult_lang=lang)
+                        )
+                    return True
+                except IntegrityError:  # taken meanwhile (PostgreSQL): the next one
+                    continue
+            session.execute(delete(Booking).where(Booking.ref == ref))
+            return False
+
+    def _overlapping(
+        self,
+        session: Session,
+        consultant_id: int,
+        start: datetime,
+        minutes: int,
+        but: str | None = None,
+    ) -> bool:
+        """Whether an active booking of the consultant (other than `but`) overlaps a session of
+        `minutes` from `start`, each with its own length and the buffer after it. Lapsed holds
+        in the way are deleted: they never block a time shown as free."""
+        buffer = timedelta(minutes=self.schedule.buffer_minutes)
+        end = start + timedelta(minutes=minutes) + buffer
+        now = self.clock()
+        rows = session.execute(
+            select(
+                Booking.id,
+                Booking.ref,
+                Booking.slot_start,
+                Booking.slot_minutes,
+                Booking.status,
+                Booking.expires_at,
+            ).where(
+                Booking.consultant_id == consultant_id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.slot_start < end,
+                Booking.slot_start > start - timedelta(days=1),  # no session is that long
+            )
+        ).all()
+        lapsed = []
+        for row_id, ref, other, other_minutes, status, expires_at in rows:
+            if ref == but or other + timedelta(minutes=other_minutes) + buffer <= start:
+                continue
+            if status == BookingStatus.HELD and expires_at is not None and expires_at <= now:
+                lapsed.append(row_id)
+                continue
+            return True
+        if lapsed:
+            session.execute(delete(Booking).where(Booking.id.in_(lapsed)))
+        return False
 
     def _open_at(self, calendar, start: datetime, now: datetime) -> bool:
         """Whether `calendar` offers a session from `start`: its hours, notice, horizon and
@@ -218,33 +308,25 @@ class BookingsMixin:
                     **self._sealed_answers(ref, answers or {}, urgent),
                 )
                 with self._session() as session:
+                    if self._overlapping(session, calendar.id, start, row.slot_minutes):
+                        break  # this calendar is taken then: try the next one
                     try:
                         with session.begin_nested():  # a savepoint: the update goes on after
                             session.add(row)
                         return row
-                    except IntegrityError:
-                        if self._slot_active(session, calendar.id, start):
-                            break  # this calendar is taken: try the next one
+                    except IntegrityError:  # taken meanwhile, or the reference is not new
+                        if self._overlapping(session, calendar.id, start, row.slot_minutes):
+                            break
         raise SlotTaken(start)
-
-    def _slot_active(self, session: Session, consultant_id: int, start: datetime) -> bool:
-        return (
-            session.exec(
-                select(Booking.id).where(
-                    Booking.consultant_id == consultant_id,
-                    Booking.slot_start == start,
-                    Booking.status.in_(ACTIVE_STATUSES),
-                )
-            ).first()
-            is not None
-        )
 
     def decide(
         self, *, ref: str, action: str, staff_name: str, consultant_id: int | None
     ) -> tuple[str, BookingView | None]:
         """Confirm or decline a pending booking; exactly one of two racing staff wins.
 
-        Returns ("done" | "already" | "busy" | "unknown", the booking as it now is).
+        A consultant who confirms takes the booking, if they fit it (`_misfit`, in this
+        transaction). Returns ("done" | "already" | "unknown" | why they do not fit: "needs",
+        "hours", "away", "busy"; the booking as it now is).
         """
         self._availability_changes()
         values: dict = {
@@ -256,6 +338,15 @@ class BookingsMixin:
         if action == "confirm" and consultant_id is not None:
             values["consultant_id"] = consultant_id  # the consultant who confirms takes it
         with self._session() as session:
+            row = session.exec(select(Booking).where(Booking.ref == ref)).first()
+            if (
+                row is not None
+                and row.status == BookingStatus.PENDING
+                and "consultant_id" in values
+            ):
+                why = self._misfit(session, consultant_id, row)
+                if why:
+                    return why, self.booking(ref)
             try:
                 with session.begin_nested():
                     done = session.execute(
@@ -358,13 +449,16 @@ class BookingsMixin:
         for calendar in calendars:
             if not self._open_at(calendar, start, now):  # time off and closures, as a booking
                 continue
+            minutes = self.schedule.session_minutes  # the new time is a session of today's length
             with self._session() as session:
+                if self._overlapping(session, calendar.id, start, minutes, but=ref):
+                    continue
                 try:
                     with session.begin_nested():
                         moved = session.execute(
                             update(Booking)
                             .where(*where)
-                            .values(consultant_id=calendar.id, **values)
+                            .values(consultant_id=calendar.id, slot_minutes=minutes, **values)
                         ).rowcount
                 except IntegrityError:
                     continue
@@ -488,6 +582,7 @@ class BookingsMixin:
             decided_by=row.decided_by,
             sequence=row.sequence,
             cancel_reason=row.cancel_reason,
+            minutes=row.slot_minutes,
         )
 
     def set_staff_message(self, *, ref: str, chat_id: int, message_id: int) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage.models import (
+    Booking,
     Consultant,
     TimeOff,
 )
@@ -166,6 +167,37 @@ class ConsultantsMixin:
                 return False
             session.delete(row)
             return True
+
+    def misfit(self, consultant_id: int, ref: str) -> str | None:
+        """Why this consultant cannot take booking `ref` (see `_misfit`); None when they can."""
+        with self._session() as session:
+            row = session.exec(select(Booking).where(Booking.ref == ref)).one()
+            return self._misfit(session, consultant_id, row)
+
+    def _misfit(self, session: Session, consultant_id: int, booking: Booking) -> str | None:
+        """Why the consultant cannot take `booking`, checked in the transaction that writes it:
+        "needs" (not its language or way), "hours" (outside their hours), "away" (their time
+        off or a closure), "busy" (another booking of theirs then); None when they can."""
+        row = session.get(Consultant, consultant_id)
+        if (
+            row is None
+            or not row.active
+            or booking.consult_lang not in row.languages.split(",")
+            or booking.way not in row.ways.split(",")
+        ):
+            return "needs"
+        start, minutes = booking.slot_start, booking.slot_minutes
+        if not self.schedule.within_hours(start, minutes, parse_weekly_hours(row.hours)):
+            return "hours"
+        offs = session.exec(
+            select(TimeOff).where(TimeOff.consultant_id.in_((consultant_id, CLOSURE)))
+        ).all()
+        calendar = _Calendar(consultant_id, None, tuple((o.starts_at, o.ends_at) for o in offs))
+        if calendar.is_off(start, timedelta(minutes=minutes)):
+            return "away"
+        if self._overlapping(session, consultant_id, start, minutes, but=booking.ref):
+            return "busy"
+        return None
 
     def _calendars(self, session: Session, way: str | None, lang: str | None) -> list[_Calendar]:
         """The calendars that can take a client who wants `way` in `lang`; each is off during

@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import DDL, BigInteger, Column, Index, Text, UniqueConstraint, column, event, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -60,11 +61,21 @@ STANDING = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 # A booking holds its slot while its status is one of these.
 ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING, BookingStatus.CONFIRMED)
 _ACTIVE = text("status IN ('held', 'pending', 'confirmed')")
+# The time a booking takes, as PostgreSQL sees it. In UTC wall time (timestamp without zone):
+# an index may only use IMMUTABLE functions, and timestamptz + interval is not (it depends on
+# the session's zone), while timestamp + interval is.
+_SPAN = text(
+    "tsrange(slot_start AT TIME ZONE 'UTC', "
+    "(slot_start AT TIME ZONE 'UTC') + make_interval(mins => slot_minutes))"
+)
+OVERLAP_CONSTRAINT = "ex_booking_overlap"
 
 
 class Booking(SQLModel, table=True):
     """One client's slot with one calendar: held (briefly), pending, confirmed, declined or
-    cancelled. The database, not the code, keeps one active booking per calendar and slot."""
+    cancelled. The database, not the code, keeps one active booking per calendar and slot; on
+    PostgreSQL it also keeps active bookings of one calendar from overlapping, whatever their
+    lengths (on SQLite the check runs in the writing transaction, storage/bookings.py)."""
 
     __table_args__ = (
         Index(
@@ -75,13 +86,20 @@ class Booking(SQLModel, table=True):
             sqlite_where=_ACTIVE,
             postgresql_where=_ACTIVE,
         ),
+        ExcludeConstraint(
+            (column("consultant_id"), "="),
+            (_SPAN, "&&"),
+            name=OVERLAP_CONSTRAINT,
+            using="gist",
+            where=_ACTIVE,
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(unique=True, max_length=16)
     consultant_id: int = Field(default=0, index=True)  # 0: the team calendar (no consultants)
     slot_start: datetime
-    slot_minutes: int
+    slot_minutes: int  # its own length: SESSION_MINUTES may have changed since
     status: str = Field(default=BookingStatus.PENDING, max_length=16, index=True)
     expires_at: datetime | None = None  # when a hold lapses
     user_id: int = Field(index=True, sa_type=BigInteger)  # 0 once the client's data is erased
@@ -107,6 +125,14 @@ class Booking(SQLModel, table=True):
     # Where the staff notification is, to edit it later.
     staff_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     staff_message_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+# btree_gist gives the consultant's "=" in the exclusion constraint a GiST operator class.
+event.listen(
+    Booking.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS btree_gist").execute_if(dialect="postgresql"),
+)
 
 
 class Consultant(SQLModel, table=True):

@@ -101,6 +101,16 @@ class Schedule:
                     left, cursor = left - (end - begin), end
             day += timedelta(days=1)
 
+    def within_hours(self, start: datetime, minutes: int, hours: WeeklyHours | None = None) -> bool:
+        """Whether a session of `minutes` from `start` lies in one opening period of its day."""
+        local = start.astimezone(self.tz)
+        end = local + timedelta(minutes=minutes)
+        return any(
+            datetime.combine(local.date(), opens, tzinfo=self.tz) <= local
+            and end <= datetime.combine(local.date(), closes, tzinfo=self.tz)
+            for opens, closes in (hours or self.hours).periods.get(local.weekday(), ())
+        )
+
     def is_bookable(self, start: datetime, now: datetime, hours: WeeklyHours | None = None) -> bool:
         local = start.astimezone(self.tz)
         return (

@@ -4,6 +4,7 @@ databases, once, however many processes start together, and adopt stores made be
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -21,7 +22,7 @@ from storage.migrate import (
     head_revision,
     newest_revision_file,
 )
-from storage.models import Organization
+from storage.models import OVERLAP_CONSTRAINT, Booking, Organization
 
 CLI = [sys.executable, "-m", "bot.cli"]
 
@@ -166,3 +167,47 @@ def test_db_upgrade_is_in_the_help():
     result = subprocess.run([*CLI, "db", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert "bring the schema of DATABASE_URL to the newest version" in result.stdout
+
+
+def _overlap_constraint(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"),
+            {"name": OVERLAP_CONSTRAINT},
+        ).scalar()
+
+
+def test_postgresql_keeps_bookings_apart_whether_migrated_or_adopted(pg_url):
+    migrated = _upgrade(pg_url)
+    assert "EXCLUDE USING gist" in _overlap_constraint(migrated)
+    migrated.dispose()
+    adopted = create_engine(pg_url)
+    with adopted.begin() as connection:  # as create_all made stores before migrations
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    SQLModel.metadata.create_all(adopted)
+    adopted.dispose()
+    adopted = open_database(pg_url)  # 0009 finds the constraint made by create_all
+    assert "EXCLUDE USING gist" in _overlap_constraint(adopted)
+    assert differences(adopted) == []
+    adopted.dispose()
+
+
+def test_the_overlap_constraint_is_not_added_over_bookings_that_overlap(pg_url):
+    engine = _upgrade(pg_url, "0007")
+    row = {"consultant_id": 1, "user_id": 1, "chat_id": 1, "org_code": "", "way": "video"}
+    row |= {"consult_lang": "bg", "client_lang": "bg", "answers": "", "status": "pending"}
+    with engine.begin() as connection:
+        for ref, start, minutes in (("AAAAAA", "08:00", 110), ("BBBBBB", "09:00", 50)):
+            connection.execute(
+                Booking.__table__.insert().values(
+                    ref=ref,
+                    slot_start=datetime.fromisoformat(f"2026-11-24T{start}+02:00"),
+                    slot_minutes=minutes,
+                    created_at=datetime.now(UTC),
+                    **row,
+                )
+            )
+    with pytest.raises(RuntimeError, match="AAAAAA and BBBBBB"), engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    assert _revision(engine) == "0007" and _overlap_constraint(engine) is None  # nothing changed
+    engine.dispose()
