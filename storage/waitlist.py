@@ -138,14 +138,11 @@ class WaitlistMixin:
             for row in self._locked(session, WaitlistEntry.offer_ref.is_(None)):
                 if (row.way, row.consult_lang) in nothing:
                     continue
-                free = [
-                    slot
-                    for slot in self.free_slots(row.way, row.consult_lang)
-                    if row.offered_slot is None or slot != row.offered_slot
-                ]
+                free = self.free_slots(row.way, row.consult_lang)
                 if not free:
                     nothing.add((row.way, row.consult_lang))
-                for start in free[:3]:  # a time taken meanwhile: the next one
+                fresh = [slot for slot in free if slot != row.offered_slot]  # not offered again
+                for start in fresh[:3]:  # a time taken meanwhile: the next one
                     try:
                         with session.begin_nested():
                             self._offer(session, row, start, now)
