@@ -372,6 +372,7 @@ def join_waitlist(ctx: Context, state: State, turn: Turn) -> State:
         consult_lang=answers.get("consult_lang", ""),
         client_lang=state.lang,
         answers={key: value for key, value in answers.items() if key not in ("day", "time")},
+        urgent=state.urgent,
     )
     staff = ctx.config.staff_lang
     unknown = ctx.t(staff, "crisis.not_given")

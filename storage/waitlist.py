@@ -16,6 +16,8 @@ from storage.bookings import BookedSlot
 from storage.models import Booking, BookingStatus, WaitlistEntry, place
 from storage.schedule import SlotTaken
 
+URGENT = "urgent"  # among an entry's sealed answers: the risk the intake noticed, if any
+
 
 @dataclass(frozen=True)
 class Waiting:
@@ -52,9 +54,13 @@ class WaitlistMixin:
         consult_lang: str,
         client_lang: str,
         answers: dict,
+        urgent: str | None = None,
     ) -> None:
-        """Put the client at the end of the list, with the answers to book an offer with."""
+        """Put the client at the end of the list, with the answers to book an offer with (and
+        the risk noticed in the intake, which marks the booking as it would have)."""
         self.leave_waitlist(user_id)
+        if urgent:
+            answers = {**answers, URGENT: urgent}
         with self._session() as session:
             session.add(
                 WaitlistEntry(
@@ -197,6 +203,7 @@ class WaitlistMixin:
             if row is None or held is None:
                 return None
             answers = self._open(row.answers, place(WaitlistEntry, "answers", user_id))
+            urgent = answers.pop(URGENT, None)
             session.delete(row)
             chat_id, way, lang, client_lang = (
                 row.chat_id,
@@ -214,6 +221,7 @@ class WaitlistMixin:
             consult_lang=lang,
             client_lang=client_lang,
             answers=answers,
+            urgent=urgent,
         )
 
     def pass_offer(self, *, user_id: int, ref: str) -> bool:

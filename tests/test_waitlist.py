@@ -44,9 +44,10 @@ def _fill(store: Store) -> list[tuple[str, int]]:
     return sorted(taken, key=lambda t: store.booking(t[0]).start)
 
 
-def _join(store: Store, user_id: int, name: str, way: str = "video", lang: str = "bg") -> None:
+def _join(store: Store, user_id: int, name: str, way="video", lang="bg", urgent=None) -> None:
     store.join_waitlist(
         user_id=user_id, chat_id=user_id, way=way, consult_lang=lang, client_lang="en",
+        urgent=urgent,
         answers={"org": "ACME", "name": name, "phone": "+359888123456", "way": way,
                  "consult_lang": lang, "reason": "Work stress"},
     )  # fmt: skip
@@ -116,7 +117,9 @@ async def test_a_cancel_is_offered_to_the_first_who_fits_then_to_the_next(tg, db
         await settled(tg, store)
         [booking] = store.bookings_of(petar.id)
         assert booking.start == freed.start and booking.status == BookingStatus.PENDING
-        assert any("Petar Georgiev" in m.text for m in tg.messages_for(STAFF_CHAT))
+        [notice] = [m for m in tg.messages_for(STAFF_CHAT) if booking.ref in m.text]
+        assert "Petar Georgiev" in notice.text and notice.buttons()[0] == "✅ Потвърждавам"
+        assert any(booking.ref in m.text for m in petar.messages[-2:])  # the confirmation
         assert store.waiting_of(petar.id) is None  # booked: off the list
         assert [w.user_id for w in store.waiting()] == [ivan.id, maria.id]  # places kept
 
@@ -162,6 +165,19 @@ def test_an_offer_moves_on_when_unanswered_and_passing_keeps_the_place(store, te
     assert _round(engine).to_clients == []  # both have let this time go: nobody is pestered
     assert [w.user_id for w in store.waiting()] == [1, 2]
     assert store.book_offer(user_id=2, ref=boris_ref) is None  # passed: no longer open
+
+
+def test_a_booking_from_the_list_keeps_the_answers_and_the_risk_noticed(store, texts):
+    _consultants(store)
+    [(ref, user), *_] = _fill(store)
+    _join(store, 1, "Ana", urgent="self_harm")
+    store.cancel(ref=ref, user_id=user)
+    [(_chat, offer)] = _round(IntakeEngine(store, texts)).to_clients
+    booked = store.book_offer(user_id=1, ref=offer.buttons[0][0].data.split(":")[2])
+    booking = store.booking(booked.ref)
+    assert booking.status == BookingStatus.PENDING and booking.org_code == "ACME"
+    assert booking.urgent == "self_harm" and "urgent" not in booking.answers
+    assert booking.answers["reason"] == "Work stress" and store.waiting() == []
 
 
 def test_leaving_erasure_and_the_horizon_end_an_entry_and_free_its_hold(store, texts):
