@@ -143,6 +143,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         (30, front.send_reminders),
         (30, front.raise_alerts_again),
         (60, front.chase_pending),
+        (60, front.offer_freed_times),
         (60, front.forget_quiet_clients),
     ]
     if args.webhook:

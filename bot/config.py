@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # A request nobody in the staff group confirmed or declined after this many hours of
     # OPENING_HOURS gets one reminder there.
     staff_reminder_hours: float = Field(4, gt=0, le=24 * 7)
+    # A time that frees is held this long for the first fitting client on the waiting list.
+    waitlist_offer_hours: float = Field(2, gt=0, le=24 * 7)
     min_notice_hours: float = Field(12, ge=0, le=24 * 30)
     consultation_ways: Annotated[tuple[str, ...], NoDecode] = ("video", "phone", "chat")
     consultation_languages: Annotated[tuple[str, ...], NoDecode] = ("bg", "en")

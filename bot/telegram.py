@@ -307,16 +307,18 @@ class TelegramFront:
         return [*calls, answer]
 
     def _group_command(self, update: Update) -> list[Call]:
-        """In the staff group, /agenda; in any group, say the intake happens in private."""
+        """In the staff group, /agenda and /waitlist; in any group, say the intake happens in
+        private."""
         message, chat = update.effective_message, update.effective_chat
         if not message.text or not message.text.startswith("/"):
             return []
         lang = pick_language(update.effective_user.language_code)
         words = message.text.split()
         command = words[0][1:].split("@")[0].lower()
-        if command == "agenda" and chat.id == self.staff_chat_id:
+        if command in ("agenda", "waitlist") and chat.id == self.staff_chat_id:
             user = update.effective_user
-            agenda, accesses = self.engine.agenda(
+            show = self.engine.agenda if command == "agenda" else self.engine.waitlist
+            agenda, accesses = show(
                 words[1] if len(words) > 1 else "", staff_user_id=user.id, staff_name=user.full_name
             )
             calls = [
@@ -361,6 +363,15 @@ class TelegramFront:
         whose time has come, telling its client: one transaction, then the sender."""
         with self.store.unit_of_work():
             out = self.engine.chase_pending()
+            calls = outcome_calls(out, chat_id=None, staff_chat_id=self.staff_chat_id)
+            handoff = self._enqueue(calls)
+        self.sender.deliver(*handoff)
+
+    async def offer_freed_times(self) -> None:
+        """Offer each free time that fits to the first waiting client it fits, move lapsed
+        offers on, end entries past the horizon: one transaction, then the sender."""
+        with self.store.unit_of_work():
+            out = self.engine.offer_freed_times()
             calls = outcome_calls(out, chat_id=None, staff_chat_id=self.staff_chat_id)
             handoff = self._enqueue(calls)
         self.sender.deliver(*handoff)

@@ -24,6 +24,7 @@ def open_store(settings: Settings) -> Store:
         cipher,
         reminder_hours=settings.reminder_hours,
         staff_reminder_after=timedelta(hours=settings.staff_reminder_hours),
+        waitlist_offer=timedelta(hours=settings.waitlist_offer_hours),
     )
     store.check_key(samples)
     if store.has_legacy():  # from a release that did not bind values to their place

@@ -18,6 +18,7 @@ from dialogs import (
     screens,
     staff_actions,
     staff_bookings,
+    waitlist,
 )
 from dialogs.callbacks import unpack
 from dialogs.crisis import CrisisScreen
@@ -135,6 +136,12 @@ class IntakeEngine:
     def chase_pending(self) -> Outcome:
         return pending.chase(self.ctx)
 
+    def offer_freed_times(self) -> Outcome:
+        return waitlist.chase(self.ctx)
+
+    def waitlist(self, _argument: str, *, staff_user_id: int, staff_name: str):
+        return waitlist.staff_view(self.ctx, staff_user_id=staff_user_id, staff_name=staff_name)
+
     def agenda(self, argument: str, *, staff_user_id: int, staff_name: str):
         return rights.agenda(self.ctx, argument, staff_user_id=staff_user_id, staff_name=staff_name)
 
@@ -155,6 +162,7 @@ BUTTON_FLOWS = {
     "mybooking": mybooking.choice,
     "fix": rights.choice,
     "erase": rights.choice,
+    "wl": waitlist.choice,
 }
 
 

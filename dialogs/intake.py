@@ -22,7 +22,7 @@ from dialogs.questions import (
     Question,
     previous_key,
 )
-from storage import SlotTaken
+from storage import BookingView, SlotTaken
 
 log = logging.getLogger(__name__)
 
@@ -348,34 +348,41 @@ def book(ctx: Context, state: State, turn: Turn) -> State:
         return slots.lost(ctx, state, start, out)
     log.info("booking %s made", booked.ref)
     out.events.append("intake_completed")
-    booking = ctx.store.booking(booked.ref)
+    ctx.store.leave_waitlist(turn.user_id)  # booked: no time is offered to them any more
+    tell_booked(ctx, ctx.store.booking(booked.ref), out)
+    return State(
+        lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
+    )
+
+
+def tell_booked(ctx: Context, booking: BookingView, out: Outcome) -> None:
+    """The client's confirmation with its calendar file, and the staff's notice."""
+    lang, answers = booking.client_lang, booking.answers
     confirmation = ctx.t(
         lang,
         "book.confirmed",
-        when=ctx.t.record(booked.start, lang, zone_of_phone(answers.get("phone"))),
+        when=ctx.t.record(booking.start, lang, zone_of_phone(answers.get("phone"))),
         minutes=ctx.store.schedule.session_minutes,
-        ref=booked.ref,
+        ref=booking.ref,
         way=render.way_name(ctx, booking.way, lang),
         how=ctx.t(lang, HOW.get(booking.way, HOW["video"]), phone=answers.get("phone", "")),
         contact=ctx.config.practice_contact,
     )
     out.replies.append(Reply(confirmation, document=render.calendar_file(ctx, booking)))
     out.staff.append(render.staff_note(ctx, booking))
-    return State(
-        lang=lang, step="done", booking_ref=booked.ref, consent_version=state.consent_version
-    )
 
 
 def join_waitlist(ctx: Context, state: State, turn: Turn) -> State:
     answers = state.answers
     contact = {key: answers[key] for key in CONTACT if key in answers}
-    ctx.store.join_waitlist(
+    ctx.store.join_waitlist(  # with the answers a freed time is booked with (dialogs/waitlist)
         user_id=turn.user_id,
         chat_id=turn.chat_id,
         way=answers.get("way", ""),
         consult_lang=answers.get("consult_lang", ""),
         client_lang=state.lang,
-        contact=contact,
+        answers={key: value for key, value in answers.items() if key not in ("day", "time")},
+        urgent=state.urgent,
     )
     staff = ctx.config.staff_lang
     unknown = ctx.t(staff, "crisis.not_given")

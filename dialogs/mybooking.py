@@ -2,7 +2,7 @@
 
 import logging
 
-from dialogs import render, screens, staff_bookings
+from dialogs import render, screens, staff_bookings, waitlist
 from dialogs.callbacks import pack, unpack_action
 from dialogs.messages import (
     Button,
@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 def show(ctx: Context, state: State | None, turn: Turn) -> State | None:
     lang = state.lang if state else turn.hint
     upcoming = ctx.store.bookings_of(turn.user_id)
+    waiting = waitlist.place_reply(ctx, turn.user_id, lang)
     if not upcoming:
-        turn.out.replies.append(Reply(ctx.t(lang, "mybooking.none")))
+        turn.out.replies += [waiting] if waiting else [Reply(ctx.t(lang, "mybooking.none"))]
         return state
     for booking in upcoming:
         own = render.booking_zone(booking)

@@ -33,6 +33,7 @@ ACCESS_LINES = {
     "details": _("mydata.access_line"),
     "agenda": _("mydata.access_agenda"),
     "risk": _("mydata.access_risk"),
+    "waitlist": _("mydata.access_waitlist"),
 }
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,6 @@ from storage.models import (
     STANDING,
     Booking,
     BookingStatus,
-    WaitlistEntry,
     place,
 )
 from storage.schedule import SlotTaken
@@ -591,27 +590,4 @@ class BookingsMixin:
                 update(Booking)
                 .where(Booking.ref == ref)
                 .values(staff_chat_id=chat_id, staff_message_id=message_id)
-            )
-
-    def join_waitlist(
-        self,
-        *,
-        user_id: int,
-        chat_id: int,
-        way: str,
-        consult_lang: str,
-        client_lang: str,
-        contact: dict,
-    ) -> None:
-        with self._session() as session:
-            session.execute(delete(WaitlistEntry).where(WaitlistEntry.user_id == user_id))
-            session.add(
-                WaitlistEntry(
-                    user_id=user_id,
-                    chat_id=chat_id,
-                    way=way,
-                    consult_lang=consult_lang,
-                    client_lang=client_lang,
-                    answers=self._seal(contact, place(WaitlistEntry, "answers", user_id)),
-                )
             )

@@ -169,14 +169,19 @@ class Reminder(SQLModel, table=True):
 
 
 class WaitlistEntry(SQLModel, table=True):
+    """A client waiting for a free time, first come first offered (storage/waitlist.py)."""
+
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(index=True, sa_type=BigInteger)
     chat_id: int = Field(sa_type=BigInteger)
     way: str = Field(max_length=16)
     consult_lang: str = Field(max_length=8)
     client_lang: str = Field(max_length=8)
-    answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted contact details
+    answers: str = Field(sa_column=Column(Text, nullable=False))  # encrypted: to book with
     created_at: datetime = Field(default_factory=utcnow)
+    # The time offered now: a held booking, until it is booked, passed or lapses.
+    offer_ref: str | None = Field(default=None, max_length=16)
+    offered_slot: datetime | None = None  # the time offered, now or last: not offered again
 
 
 class ConsentRecord(SQLModel, table=True):

@@ -115,7 +115,7 @@ class PrivacyMixin:
                         "way": w.way,
                         "consultation_language": w.consult_lang,
                         "since": w.created_at.isoformat(),
-                        "contact": self._open(w.answers, place(WaitlistEntry, "answers", user_id)),
+                        "answers": self._open(w.answers, place(WaitlistEntry, "answers", user_id)),
                     }
                     for w in session.exec(
                         select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
@@ -152,6 +152,7 @@ class PrivacyMixin:
         they were, so the staff messages that showed the client's data can be edited.
         """
         before = self.client_bookings(user_id)
+        self.leave_waitlist(user_id)  # first: its entries are locked before its bookings
         now = self.clock()
         with self._session() as session:
             rows = session.exec(select(Booking).where(Booking.user_id == user_id)).all()

@@ -33,6 +33,7 @@ from storage.privacy import PrivacyMixin
 from storage.reminders import RemindersMixin
 from storage.schedule import Schedule
 from storage.sealing import SealingMixin
+from storage.waitlist import WaitlistMixin
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Store(
     AvailabilityMixin,
     BookingsMixin,
     RemindersMixin,
+    WaitlistMixin,
     OutboxMixin,
     PrivacyMixin,
     SealingMixin,
@@ -85,6 +87,7 @@ class Store(
         reminder_hours: tuple[float, ...] = (24, 1),
         instance: str | None = None,
         staff_reminder_after: timedelta = timedelta(hours=4),
+        waitlist_offer: timedelta = timedelta(hours=2),
     ):
         self.engine = engine
         self.schedule = schedule
@@ -92,6 +95,7 @@ class Store(
         self.clock = clock
         self.reminder_hours = reminder_hours
         self.staff_reminder_after = staff_reminder_after  # of opening hours, for a request
+        self.waitlist_offer = waitlist_offer  # how long a freed time is held for a waiting client
         # This instance, in the outbox rows it writes and claims. A stable name (the host and
         # how it runs, bot/cli.py) lets a restarted process take over its predecessor's claims.
         self.instance = (instance or secrets.token_hex(6))[:32]

@@ -383,7 +383,7 @@ def test_nothing_free_offers_the_waiting_list_and_tells_the_staff(store, texts):
     assert "waiting list" in client.text
     assert "Списък на чакащите" in client.staff[-1] and "Maria Ivanova" in client.staff[-1]
     assert "Work stress" not in client.staff[-1]
-    assert store.export_client(41)["waiting_list"][0]["contact"]["phone"] == "+359888123456"
+    assert store.export_client(41)["waiting_list"][0]["answers"]["phone"] == "+359888123456"
     client.command("mydata")
     assert "On the waiting list:" in client.text  # /mydata shows the place on the list
 

@@ -34,7 +34,7 @@ def fill(store: Store, texts) -> EngineClient:
     client.answer_until_summary("en")  # a held time, whose answers are still empty
     store.join_waitlist(
         user_id=3102, chat_id=3102, way="chat", consult_lang="en", client_lang="en",
-        contact={"phone": "+3598"},
+        answers={"phone": "+3598"},
     )  # fmt: skip
     store.enqueue(chat_id=3101, payload={"text": "a pending message", "reply_markup": None})
     store.raise_alert(
@@ -56,7 +56,7 @@ def readable(store: Store, client: EngineClient) -> None:
         store.instance = connection.execute(text("SELECT origin FROM outboxmessage")).scalar()
     [pending] = store.claim_outbox()
     assert pending.payload["text"] == "a pending message"  # delivered, not "unreadable"
-    assert store.export_client(3102)["waiting_list"][0]["contact"] == {"phone": "+3598"}
+    assert store.export_client(3102)["waiting_list"][0]["answers"] == {"phone": "+3598"}
     assert store.latest_alert(3103).category == "abuse"
     [booking] = store.client_bookings(3104)
     assert (booking.answers, booking.urgent) == ({"name": "Ana"}, "self_harm")
