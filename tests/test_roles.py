@@ -195,3 +195,17 @@ async def test_to_a_client_timeoff_is_an_unknown_command_like_any_other(tg, db_u
         assert timeoff.text == unknown.text == myhours.text
         assert "отсъствие" not in timeoff.text.lower()
         assert store.time_off(store.consultant_by_telegram(ELENA).id) == []
+
+
+async def test_an_admin_may_take_an_alert_a_group_member_may_not_and_it_is_audited(tg, db_url):
+    async with running_bot(tg, db_url, admin_user_ids=(ADMIN,)) as store:
+        eva = tg.user(9408, first_name="Eva", language_code="en")
+        await eva.send("I have been saving my pills and tonight is the night")
+        group = tg.group(STAFF_CHAT)
+        await group.click(MEMBER, "📞 Обаждам се")
+        assert "Само служителите на практиката могат да поемат сигнал" in tg.callback_answers[-1]
+        assert store.latest_alert(9408).acknowledged_by is None and store.audit_entries() == []
+        await group.click(ADMIN, "📞 Обаждам се")
+        assert store.latest_alert(9408).acknowledged_by is not None
+        taken = [(e.user_id, e.role, e.action, e.ref) for e in store.audit_entries()]
+        assert taken == [(ADMIN, "admin", "take_alert", "A-1")]
