@@ -90,6 +90,12 @@ async def test_the_consultant_who_confirms_is_told_privately_and_opens_the_detai
         assert "I have trouble sleeping" in tg.messages_for(ELENA)[-1].text
         actions = [(e.user_id, e.action) for e in store.audit_entries()]
         assert actions == [(ELENA, "confirm"), (ELENA, "details")]
+        vera = tg.user(7202)
+        await vera.send("/deletedata")
+        await vera.click("Yes, delete everything")
+        await tg.wait_idle()
+        assert "Vera Dimitrova" not in private.text  # erasure reaches the private copy too
+        assert [(e.user_id, e.action) for e in store.audit_entries()] == actions  # kept
 
 
 async def test_a_consultant_who_never_opened_the_chat_does_not_hold_up_anyone(tg, db_url):
