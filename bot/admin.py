@@ -1,10 +1,10 @@
-"""`intake-bot org|staff|closure|report|export|db|purge|rotate-key|generate-key`: the admin's
-commands."""
+"""`intake-bot org|staff|closure|audit|report|export|db|purge|rotate-key|generate-key`: the
+admin's commands."""
 
 import argparse
 import fcntl
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.errors import fail
 from bot.figures import add_figure_commands
 from bot.wiring import open_store, purger
+from dialogs import timeoff
+from dialogs.i18n import Texts, _
 from dialogs.questions import WAY_LABELS
 from storage import open_database
 from storage.consultants import CLOSURE
@@ -35,6 +37,16 @@ def add_admin_commands(commands) -> None:
     disable.set_defaults(action=_org_disable)
 
     _staff_commands(commands)
+    audit = commands.add_parser(
+        "audit",
+        help="print the log of staff actions: who, as what, did what, when",
+        description="Every Confirm, Decline, Details, /agenda, /setup, alert taken and time off "
+        "entered from Telegram, oldest first: the time (the practice's), the Telegram user id, "
+        "their role (admin, coordinator, consultant), the action and the booking reference or "
+        "alert number. It holds no client data.",
+    )
+    audit.add_argument("--since", type=_since, help="from this day or time on (YYYY-MM-DD)")
+    audit.set_defaults(action=_audit)
     _closure_commands(commands)
     add_figure_commands(commands)
 
@@ -160,10 +172,10 @@ def _closure_add(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     tz = ZoneInfo(settings.timezone)
     try:
-        start, end = _period(args, tz, "the closure")
+        start, end = timeoff.period(args.start, args.end, tz, _("closure.ends_before"))
         closure_id = store.add_time_off(CLOSURE, start, end, args.note)
-    except ValueError as error:
-        return fail(str(error))
+    except timeoff.Refused as refused:
+        return fail(_said(refused.msgid, **refused.params))
     print(f"closure {closure_id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {args.note}")
     booked = store.bookings_between(start, end)
     if booked:  # taken before the closure: someone must move or cancel them
@@ -178,10 +190,10 @@ def _time_off_list(settings: Settings, consultant_id: int) -> int:
     store = open_store(settings)
     if consultant_id != CLOSURE and not any(c.id == consultant_id for c in store.consultants()):
         return _no_consultant(consultant_id)
-    tz = ZoneInfo(settings.timezone)
-    for entry in store.time_off(consultant_id):
-        start, end = entry.starts.astimezone(tz), entry.ends.astimezone(tz)
-        print(f"{entry.id}\t{start:%Y-%m-%d %H:%M}\t{end:%Y-%m-%d %H:%M}\t{entry.note}")
+    for number, start, end, note in timeoff.listing(
+        store, consultant_id, ZoneInfo(settings.timezone)
+    ):
+        print(f"{number}\t{start:%Y-%m-%d %H:%M}\t{end:%Y-%m-%d %H:%M}\t{note}")
     return 0
 
 
@@ -200,6 +212,27 @@ def _staff_timeoff_remove(args: argparse.Namespace, settings: Settings) -> int:
             1,
         )
     print(f"removed time off {args.n} of consultant {args.id}")
+    return 0
+
+
+def _since(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2026-12-01 or a time like 2026-12-01T09:00, not {text!r}"
+        ) from None
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    tz = ZoneInfo(settings.timezone)
+    since = args.since.replace(tzinfo=args.since.tzinfo or tz) if args.since else None
+    for entry in open_store(settings).audit_entries(since):
+        at = entry.at.astimezone(tz)
+        print(
+            f"{at:%Y-%m-%d %H:%M:%S}\t{entry.user_id}\t{entry.role}\t{entry.action}"
+            f"\t{entry.ref or ''}"
+        )
     return 0
 
 
@@ -304,37 +337,25 @@ def _staff_timeoff(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings)
     tz = ZoneInfo(settings.timezone)
     try:
-        start, end = _period(args, tz, "the time off")
+        timeoff.period(args.start, args.end, tz, _("timeoff.ends_before"))  # checked first
         if not any(c.id == args.id for c in store.consultants()):
             return _no_consultant(args.id)
-        entry = store.add_time_off(args.id, start, end, args.note)
-    except ValueError as error:
-        return fail(str(error))
+        entered = timeoff.add(store, args.id, args.start, args.end, args.note, tz)
+    except timeoff.Refused as refused:
+        return fail(_said(refused.msgid, **refused.params))
+    start, end = entered.start, entered.end
     print(
-        f"time off {entry} for consultant {args.id}: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+        f"time off {entered.id} for consultant {args.id}: "
+        f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
     )
+    if entered.clashes:
+        print(_said(_("timeoff.clashes"), count=entered.clashes))
     return 0
 
 
-def _period(args: argparse.Namespace, tz: ZoneInfo, what: str) -> tuple[datetime, datetime]:
-    """The START and END arguments as moments, the end after the start."""
-    start, end = _moment(args.start, tz, end=False), _moment(args.end, tz, end=True)
-    if end <= start:
-        raise ValueError(f"{what} ends ({args.end}) before it starts ({args.start})")
-    return start, end
-
-
-def _moment(text: str, tz: ZoneInfo, *, end: bool) -> datetime:
-    """A local date (a whole day: its start, or the next day's start for an end) or time."""
-    try:
-        moment = datetime.fromisoformat(text).replace(tzinfo=tz)
-    except ValueError:
-        raise ValueError(
-            f"expected a date like 2026-12-24 or a time like 2026-12-24T09:00, not {text!r}"
-        ) from None
-    if "T" in text:
-        return moment
-    return moment + timedelta(days=1) if end else moment
+def _said(msgid: str, **params: object) -> str:
+    """What the chat says, in English: the same checks, the same words (dialogs/timeoff.py)."""
+    return Texts()("en", msgid, **params)
 
 
 def _staff_remove(args: argparse.Namespace, settings: Settings) -> int:

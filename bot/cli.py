@@ -19,6 +19,7 @@ from bot.redact import RedactingFilter, keep_secret
 from bot.wiring import build_engine, purger
 from dialogs.i18n import LANGUAGES, pick_language
 from dialogs.messages import DEMO_CODE
+from dialogs.setup import log_staff
 
 log = logging.getLogger("intake_bot")
 
@@ -118,6 +119,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"intake-bot: setting {name} is missing (see README)", file=sys.stderr)
             return 2
     store, engine, texts = build_engine(settings)
+    log_staff(engine.ctx)
     if not settings.accept_demo_code and store.find_active_org(DEMO_CODE):
         log.warning(
             "organization %s (the terminal demo's) is in this database; clients are refused it "

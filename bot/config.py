@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     intake_data_key: SecretStr | None = None
     data_key_file: Path = Path("intake.key")
+    # Who runs the practice in Telegram (/setup), and the intake coordinators, who confirm
+    # and decline any booking; consultants are in the store (intake-bot staff add).
+    admin_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     staff_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     alert_private_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
     abandoned_intake_days: int = Field(30, ge=1, le=3650)
@@ -192,7 +195,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"no public holidays known for {code!r}; or use none") from None
         return code
 
-    @field_validator("staff_user_ids", "alert_private_user_ids", mode="before")
+    @field_validator("admin_user_ids", "staff_user_ids", "alert_private_user_ids", mode="before")
     @classmethod
     def _staff_ids(cls, value: object) -> object:
         return _split(value)
@@ -271,6 +274,7 @@ class Settings(BaseSettings):
             staff_lang=self.staff_language,
             practice_name=self.practice_name,
             practice_contact=self.practice_contact,
+            admin_ids=frozenset(self.admin_user_ids),
             staff_ids=frozenset(self.staff_user_ids),
             alert_private_ids=self.alert_private_user_ids,
             abandoned_intake_days=self.abandoned_intake_days,

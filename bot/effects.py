@@ -89,6 +89,10 @@ def outcome_calls(
         calls.append(Call(chat, "edit", payload, NOTICE))
     for client_chat, reply in out.to_clients:
         calls += reply_calls(client_chat, reply, NOTICE)
+    for staff_chat, reply, client in out.private:
+        # One who never opened a chat with the bot refuses it (403): the sender drops it.
+        payload = {"text": reply.text, "reply_markup": inline_markup(reply.buttons)}
+        calls.append(Call(staff_chat, "send", payload, NOTICE, about=client))
     return calls
 
 

@@ -51,8 +51,9 @@ COMMANDS = {
     "human": _("command.human"),
 }
 PRIVATE_ONLY = ("mydata", "deletedata", "withdraw", "mybooking")
-# Staff buttons also pressed in a private chat: an alert's copy, the picker of a booking's move.
-STAFF_PRIVATE = ("alert:", "bk:")
+# Staff buttons also pressed in a private chat: an alert's copy, the picker of a booking's move,
+# a consultant's new booking's Details.
+STAFF_PRIVATE = ("alert:", "bk:", "details:")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
 ATTEMPTS = 3  # an update that fails this many times is recorded as failed and let go
 MAX_CONFLICTS = 10  # lost races with another instance before that counts as a failure
@@ -184,7 +185,7 @@ class TelegramFront:
                 calls += reply_calls(chat.id, Reply(self.t(lang, "flood.slow_down")))
             return calls, []
         if query is not None and (not private or (query.data or "").startswith(STAFF_PRIVATE)):
-            return self._staff_button(query)  # an alert's, a move's buttons work in private too
+            return self._staff_button(query)  # these work in a staff member's private chat too
         if query is not None:
             # The tap answered and its keyboard gone before the next question: old buttons
             # cannot be pressed by mistake.
@@ -201,6 +202,10 @@ class TelegramFront:
             return [], []
         if not private:  # an edited command is not a new one
             return ([] if message.edit_date else self._group_command(update)), []
+        if message.text and not message.edit_date:  # a consultant's /timeoff, /myhours
+            own = self.engine.own_command(user_id=user.id, text=message.text)
+            if own is not None:
+                return reply_calls(chat.id, own), []
         out = self._engine(update, _input(message))
         about = update.effective_user.id if update.effective_user else None
         calls = outcome_calls(out, chat_id=chat.id, staff_chat_id=self.staff_chat_id, about=about)
@@ -307,8 +312,8 @@ class TelegramFront:
         return [*calls, answer]
 
     def _group_command(self, update: Update) -> list[Call]:
-        """In the staff group, /agenda and /waitlist; in any group, say the intake happens in
-        private."""
+        """In the staff group, /agenda and /waitlist; /setup for an admin; in any group, say
+        the intake happens in private."""
         message, chat = update.effective_message, update.effective_chat
         if not message.text or not message.text.startswith("/"):
             return []
@@ -327,6 +332,11 @@ class TelegramFront:
             ]
             calls[-1].payload["then_record_access"] = accesses  # once it was delivered
             return calls
+        if command == "setup":  # in any group: the admin learns whether it is the staff group
+            text = self.engine.setup_report(
+                user_id=update.effective_user.id, chat_id=chat.id, staff_chat_id=self.staff_chat_id
+            )
+            return [Call(chat.id, "send", {"text": text, "reply_markup": None})]
         text = _("mydata.private_only") if command in PRIVATE_ONLY else _("group.private_only")
         reply = {"text": self.t(lang, text, bot=self.bot_username), "reply_markup": None}
         return [Call(chat.id, "send", reply)]

@@ -11,11 +11,13 @@ from dialogs import (
     human,
     intake,
     mybooking,
+    own_time,
     pending,
     protocol,
     render,
     rights,
     screens,
+    setup,
     staff_actions,
     staff_bookings,
     waitlist,
@@ -144,6 +146,13 @@ class IntakeEngine:
 
     def agenda(self, argument: str, *, staff_user_id: int, staff_name: str):
         return rights.agenda(self.ctx, argument, staff_user_id=staff_user_id, staff_name=staff_name)
+
+    def own_command(self, *, user_id: int, text: str) -> Reply | None:
+        """A consultant's /timeoff or /myhours in private; None for anything else."""
+        return own_time.command(self.ctx, user_id, text)
+
+    def setup_report(self, **kwargs) -> str:
+        return setup.report(self.ctx, **kwargs)
 
     def reminder(self, booking: BookingView) -> Reply:
         return render.reminder(self.ctx, booking)

@@ -74,6 +74,8 @@ class Outcome:
     to_clients: list[tuple[int, Reply]] = field(default_factory=list)  # (chat id, message)
     # Staff messages known by their id (an erased client's alerts): (chat, message id, text)
     rewrites: list[tuple[int, int, str]] = field(default_factory=list)
+    # To a staff member's private chat: (their Telegram id, message, the client it shows)
+    private: list[tuple[int, Reply, int | None]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # for metrics: "intake_started", ...
 
 
@@ -120,7 +122,8 @@ class IntakeConfig:
     staff_lang: str = "bg"
     practice_name: str = "Kabinet.bg"
     practice_contact: str = "private@kabinet.bg"
-    staff_ids: frozenset[int] = frozenset()  # Telegram users allowed to open a client's details
+    admin_ids: frozenset[int] = frozenset()  # ADMIN_USER_IDS: who runs the practice (/setup)
+    staff_ids: frozenset[int] = frozenset()  # STAFF_USER_IDS: the intake coordinators
     abandoned_intake_days: int = 30
     booking_retention_days: int = 365
     crisis_contacts: tuple[str, ...] = ()  # shown with 112 when a message suggests acute risk

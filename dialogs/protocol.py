@@ -8,13 +8,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from dialogs import screens
+from dialogs import roles, screens
 from dialogs.callbacks import pack, unpack
 from dialogs.i18n import _
 from dialogs.messages import Button, Context, Input, Reply, StaffNote, State, Turn
 from dialogs.parsers import Invalid, parse_phone
 from dialogs.questions import CRISIS_LABELS
-from dialogs.staff_actions import is_staff
 from storage import ALERT_REF, AlertView
 
 log = logging.getLogger(__name__)
@@ -271,8 +270,9 @@ class Taken:
 def take(ctx: Context, *, alert_id: int, staff_user_id: int, staff_name: str) -> Taken:
     """ "I'm calling" tapped. Only the first tap takes it; the others are told who did."""
     staff = ctx.config.staff_lang
-    if not is_staff(ctx, staff_user_id):
-        return Taken(ctx.t(staff, "staff.alert_not_authorized"))
+    role = roles.role_for(ctx, staff_user_id, "take_alert")
+    if role is None:
+        return Taken(roles.refusal(ctx, "take_alert"))
     consultant = ctx.store.consultant_by_telegram(staff_user_id)
     name = consultant.name if consultant else staff_name
     won, found = ctx.store.acknowledge_alert(alert_id, name)
@@ -281,6 +281,7 @@ def take(ctx: Context, *, alert_id: int, staff_user_id: int, staff_name: str) ->
     if not won:
         return Taken(ctx.t(staff, "staff.alert_already", who=found.acknowledged_by))
     log.info("crisis alert taken by staff")
+    roles.audit(ctx, staff_user_id, role, "take_alert", alert_number(found.id))
     category = ctx.t(staff, CRISIS_LABELS.get(found.category, "crisis.category.suicide"))
     access = {
         "client_user_id": found.user_id,

@@ -4,7 +4,7 @@ import json
 import logging
 from datetime import UTC, datetime, tzinfo
 
-from dialogs import answers, render, screens, staff_actions
+from dialogs import answers, render, roles, screens
 from dialogs.callbacks import pack, unpack
 from dialogs.i18n import _
 from dialogs.messages import (
@@ -264,13 +264,15 @@ def stored_moment(text: str, zone: tzinfo) -> datetime:
 def staff_details(ctx: Context, *, ref: str, staff_user_id: int) -> tuple[str, list[str]]:
     """(what to answer on the button, the full intake in messages to send in private)."""
     staff = ctx.config.staff_lang
-    if not staff_actions.is_staff(ctx, staff_user_id):
-        return ctx.t(staff, "staff.not_authorized"), []
+    role = roles.role_for(ctx, staff_user_id, "details")
+    if role is None:
+        return roles.refusal(ctx, "details"), []
     booking = ctx.store.booking(ref)
     if booking is None or not booking.answers:
         return ctx.t(staff, "staff.details_gone"), []
     if not may_read_details(ctx, booking, staff_user_id):
         return ctx.t(staff, "staff.details_not_yours"), []
+    roles.audit(ctx, staff_user_id, role, "details", ref)
     state = State(lang=staff, answers=booking.answers)
     lines = [
         ctx.t(staff, "staff.details_title", ref=ref, when=ctx.t.when(booking.start, staff)),
@@ -314,9 +316,11 @@ def agenda(
 ) -> tuple[str, list[dict]]:
     """/agenda for the staff (consultants and STAFF_USER_IDS) alone; the access records to keep
     once it is delivered, one per client it names, as for Details."""
-    if not staff_actions.is_staff(ctx, staff_user_id):
-        return ctx.t(ctx.config.staff_lang, "agenda.staff_only"), []
+    role = roles.role_for(ctx, staff_user_id, "agenda")
+    if role is None:
+        return roles.refusal(ctx, "agenda"), []
     text, shown = render.agenda(ctx, argument)
+    roles.audit(ctx, staff_user_id, role, "agenda")
     accesses = [
         {
             "client_user_id": booking.user_id,

@@ -2,7 +2,7 @@
 
 import logging
 
-from dialogs import render
+from dialogs import consultant_notice, render, roles
 from dialogs.i18n import _
 from dialogs.messages import (
     Context,
@@ -23,10 +23,8 @@ MISFIT = {
 
 
 def is_staff(ctx: Context, telegram_user_id: int) -> bool:
-    """Consultants and the ids in STAFF_USER_IDS may act on bookings and open details."""
-    return telegram_user_id in ctx.config.staff_ids or (
-        ctx.store.consultant_by_telegram(telegram_user_id) is not None
-    )
+    """Consultants and the intake coordinators (STAFF_USER_IDS): see dialogs/roles.py."""
+    return any(role in roles.STAFF for role in roles.roles_of(ctx, telegram_user_id))
 
 
 def staff_action(
@@ -35,13 +33,15 @@ def staff_action(
     """Confirm or Decline tapped in the staff group: (answer to the tap, what to send)."""
     staff = ctx.config.staff_lang
     out = Outcome()
-    if not is_staff(ctx, staff_user_id):
-        return ctx.t(staff, "staff.not_authorized"), out
+    action = "confirm" if action == "confirm" else "decline"
+    role = roles.role_for(ctx, staff_user_id, action)
+    if role is None:
+        return roles.refusal(ctx, action), out
     consultant = ctx.store.consultant_by_telegram(staff_user_id)
     name = consultant.name if consultant else staff_name
     result, booking = ctx.store.decide(
         ref=ref,
-        action="confirm" if action == "confirm" else "decline",
+        action=action,
         staff_name=name,
         consultant_id=consultant.id if consultant else None,
     )
@@ -54,6 +54,9 @@ def staff_action(
     if result == "already":
         return ctx.t(staff, "staff.already", status=render.status_line(ctx, booking)), out
     log.info("booking %s %s by staff", ref, booking.status)
+    roles.audit(ctx, staff_user_id, role, action, ref)
+    if booking.status == BookingStatus.CONFIRMED:
+        out.private += consultant_notice.taken(ctx, booking)
     out.staff_edits += render.staff_edit(ctx, booking)
     lang = booking.client_lang
     when = ctx.t.at(booking.start, lang, render.booking_zone(booking))

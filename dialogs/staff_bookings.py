@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from dialogs import render, rights, screens
+from dialogs import render, rights, roles, screens
 from dialogs.callbacks import pack, unpack_action
 from dialogs.i18n import _
 from dialogs.messages import (
@@ -54,11 +54,15 @@ def tap(ctx: Context, *, data: str, staff_user_id: int, staff_name: str) -> Tap:
     booking = ctx.store.booking(ref)
     if booking is None or action not in ACTIONS:
         return Tap(ctx.t(staff, "error.stale_button"), alert=True)
-    if not may_manage(ctx, booking, staff_user_id):
-        return Tap(ctx.t(staff, "staff.manage_refused"), alert=True)
+    role = roles.role_for(ctx, staff_user_id, "manage")
+    if role is None or not may_manage(ctx, booking, staff_user_id):
+        return Tap(roles.refusal(ctx, "manage"), alert=True)
     consultant = ctx.store.consultant_by_telegram(staff_user_id)
     who = consultant.name if consultant else staff_name  # the staff read it, never a client
-    return ACTIONS[action](ctx, booking, argument, who)
+    done = ACTIONS[action](ctx, booking, argument, who)
+    if action in AUDITED and done.out.staff:  # the change was made: its reply is posted
+        roles.audit(ctx, staff_user_id, role, AUDITED[action], ref)
+    return done
 
 
 def _coming(ctx: Context, booking: BookingView) -> bool:
@@ -224,3 +228,5 @@ ACTIONS = {
     "held": mark(True),
     "noshow": mark(False),
 }
+# The buttons that change a booking, as the audit log names them.
+AUDITED = {"why": "cancel", "at": "move", "held": "held", "noshow": "no_show"}

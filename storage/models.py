@@ -257,6 +257,18 @@ class CrisisAlert(SQLModel, table=True):
     realerted_at: datetime | None = None
 
 
+class AuditEntry(SQLModel, table=True):
+    """A staff member's action: who (Telegram id and role), what, on which booking or alert,
+    when. No client data: a booking's reference or an alert's number at most."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user_id: int = Field(sa_type=BigInteger)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=32)
+    ref: str | None = Field(default=None, max_length=32)
+
+
 # Every sealed column, with the field of its row that names the value's owner. A sealed value
 # is bound to its place (table, column, owner): moved into another client's row, it does not
 # open. An outbox row is bound to the chat it goes to.

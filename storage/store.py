@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlmodel import Session, select
 
 from storage.alerts import AlertsMixin
+from storage.audit import AuditMixin
 from storage.availability import AvailabilityMixin
 from storage.bookings import BookedSlot, BookingsMixin, BookingView
 from storage.consultants import ConsultantsMixin
@@ -63,6 +64,7 @@ class Org:
 
 class Store(
     AlertsMixin,
+    AuditMixin,
     ConsultantsMixin,
     AvailabilityMixin,
     BookingsMixin,

@@ -76,7 +76,7 @@ async def test_confirm_by_a_consultant_updates_the_group_and_tells_the_client(tg
         ]
         group = tg.group(STAFF_CHAT)
         await group.click(555, "✅ Потвърждавам")
-        assert "упълномощени" in tg.callback_answers[-1]  # not staff: nothing changes
+        assert "Само консултантът на записа" in tg.callback_answers[-1]  # not staff
         assert "Чака потвърждение" in notice.text
         await group.click(ELENA, "✅ Потвърждавам")
         assert "Потвърдена от Elena Petrova" in notice.text  # edited in place

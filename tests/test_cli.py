@@ -336,3 +336,34 @@ def test_the_admin_commands_do_not_load_telegram(tmp_path):
                            capture_output=True, check=True)  # fmt: skip
     assert "'telegram'" not in first.stdout and "'aiohttp'" not in first.stdout
     assert again.stdout.strip().endswith("[]")  # at the newest schema, no Alembic either
+
+
+def test_run_says_at_start_which_staff_are_configured(tmp_path):
+    run(["staff", "add", "Maria Petrova", "--telegram-id", "33333333"], tmp_path)
+    result = run(
+        ["run"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123:abc",
+        STAFF_CHAT_ID="-100",
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",  # it stops there: the log is written
+        ADMIN_USER_IDS="11111111",
+        STAFF_USER_IDS="22222222,44444444",
+    )
+    [line] = [line for line in result.stderr.splitlines() if " staff: " in line]
+    assert "1 admins (ADMIN_USER_IDS) 11111111" in line
+    assert "2 intake coordinators (STAFF_USER_IDS) 22222222, 44444444" in line
+    assert "1 consultants 1 Maria Petrova (33333333)" in line
+    assert "nobody can confirm" not in result.stderr
+
+
+def test_run_warns_when_nobody_could_confirm_a_booking(tmp_path):
+    result = run(
+        ["run"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123:abc",
+        STAFF_CHAT_ID="-100",
+        TELEGRAM_API_BASE_URL="http://127.0.0.1:9/bot",
+    )
+    assert "0 admins" in result.stderr and "0 consultants -" in result.stderr
+    assert "WARNING" in result.stderr and "nobody can confirm a booking" in result.stderr
+    assert "no ADMIN_USER_IDS" in result.stderr

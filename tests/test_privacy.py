@@ -135,7 +135,7 @@ async def test_staff_details_go_privately_to_authorized_staff_and_are_logged(tg,
         group = tg.group(STAFF_CHAT)
         stranger = tg.user(901, first_name="Stranger")
         await group.click(901, "🔒 Подробности (лично)")
-        assert "Само упълномощени служители" in tg.callback_answers[-1]
+        assert "Само консултантът на записа или координаторите" in tg.callback_answers[-1]
         assert stranger.messages == []
         staff = tg.user(STAFF_MEMBER, first_name="Elena")
         await group.click(STAFF_MEMBER, "🔒 Подробности (лично)")

@@ -70,6 +70,11 @@ async def test_a_cancel_with_a_reason_tells_the_client_and_replies_to_the_notice
         assert "Vera" not in reply.text  # the notice shows the client; the reply need not
         assert store.bookings_of(7201) == []
         assert booking.start in store.free_slots("video", "bg")
+        last = store.audit_entries()[-1]  # the choice of a reason did it, not the first tap
+        assert (last.user_id, last.role, last.action, last.ref) == (
+            COORDINATOR, "coordinator", "cancel", booking.ref
+        )  # fmt: skip
+        entries = len(store.audit_entries())
         # The old reason buttons are gone; pressing one from an old copy changes nothing.
         before = len(vera.messages)
         update = tg._callback_query(COORDINATOR, notice, f"bk:why:{booking.ref}:other")
@@ -78,6 +83,7 @@ async def test_a_cancel_with_a_reason_tells_the_client_and_replies_to_the_notice
         await tg.wait_idle()
         assert "Вече" in tg.callback_answers[-1] and len(vera.messages) == before
         assert len(tg.messages_for(STAFF_CHAT)) == 2
+        assert len(store.audit_entries()) == entries  # nothing done, nothing logged
 
 
 async def test_only_the_consultant_and_coordinators_may_change_a_booking(tg, db_url):
