@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.admin import add_admin_commands
 from bot.config import Settings
 from bot.errors import explain, fail
 from bot.flood import FloodGuard
@@ -26,10 +25,13 @@ DESCRIPTION = """\
 A Telegram assistant that takes a new client of a counselling practice from "hello"
 to a booked consultation. Settings come from environment variables or a .env file
 (see README: TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, DATABASE_URL, ...)."""
+# The commands that run a conversation: they start without the admin's code (memory).
+CONVERSATIONS = ("run", "chat")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(admin=not argv or argv[0] not in CONVERSATIONS).parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -60,7 +62,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(admin: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intake-bot",
         description=DESCRIPTION,
@@ -94,7 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(action=_chat)
 
-    add_admin_commands(commands)
+    if admin:
+        from bot.admin import add_admin_commands
+
+        add_admin_commands(commands)
     return parser
 
 

@@ -336,3 +336,23 @@ def test_the_admin_commands_do_not_load_telegram(tmp_path):
                            capture_output=True, check=True)  # fmt: skip
     assert "'telegram'" not in first.stdout and "'aiohttp'" not in first.stdout
     assert again.stdout.strip().endswith("[]")  # at the newest schema, no Alembic either
+
+
+def test_the_bot_does_not_load_the_admin_code_nor_alembic(tmp_path):
+    assert run(["db", "upgrade"], tmp_path).returncode == 0  # the schema at its newest
+    probe = (
+        "import sys; from bot.cli import main; main(['run']); "
+        "print(sorted(m for m in ('bot.admin', 'bot.figures', 'alembic', 'telegram') "
+        "if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "STAFF_CHAT_ID": "-100",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # it starts, and stops at getMe
+    }
+    started = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, text=True,
+                             capture_output=True, timeout=60)  # fmt: skip
+    assert "cannot reach Telegram" in started.stderr  # it got as far as starting the bot
+    assert started.stdout.strip().endswith("['telegram']"), started.stderr
