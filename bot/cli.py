@@ -105,7 +105,7 @@ def _parser(admin: bool = True) -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Telegram's library only where the bot runs: the admin's commands start without it.
-    from bot.application import until_signalled
+    from bot.application import run_until_signalled
     from bot.polling import build_application, serve_polling
     from bot.telegram import TelegramFront
 
@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_bot_token.get_secret_value(),
         settings.telegram_api_base_url,
     )
-    asyncio.run(until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
+    run_until_signalled(lambda stop: serve_polling(app, front, stop, jobs))
     return 0
 
 
