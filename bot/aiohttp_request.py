@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+import orjson
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _DEFAULT = BaseRequest.DEFAULT_NONE
@@ -42,6 +43,13 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self.wait_before: Callable[[], Awaitable[object]] | None = None  # awaited before each call
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError as error:  # as python-telegram-bot's own parser says it
+            raise TelegramError("Invalid server response") from error
 
     @property
     def read_timeout(self) -> float | None:

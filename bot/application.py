@@ -46,6 +46,16 @@ async def every(period: float, job: Callable[[], Awaitable[object]]) -> None:
         await asyncio.sleep(period)
 
 
+def run_until_signalled(serve) -> None:
+    """`until_signalled(serve)` on a new event loop: uvloop's when it is installed
+    (`pip install 'intake-bot[speed]'`, measured in docs/benchmarks.md), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(until_signalled(serve))
+    return uvloop.run(until_signalled(serve))
+
+
 async def until_signalled(serve) -> None:
     """Run `serve(stop)` until SIGINT or SIGTERM sets `stop`."""
     stop = asyncio.Event()

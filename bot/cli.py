@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.admin import add_admin_commands
 from bot.config import Settings
 from bot.errors import explain, fail
 from bot.flood import FloodGuard
@@ -27,10 +26,13 @@ DESCRIPTION = """\
 A Telegram assistant that takes a new client of a counselling practice from "hello"
 to a booked consultation. Settings come from environment variables or a .env file
 (see README: TELEGRAM_BOT_TOKEN, STAFF_CHAT_ID, DATABASE_URL, ...)."""
+# The commands that run a conversation: they start without the admin's code (memory).
+CONVERSATIONS = ("run", "chat")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(admin=not argv or argv[0] not in CONVERSATIONS).parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -61,7 +63,7 @@ def configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(admin: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intake-bot",
         description=DESCRIPTION,
@@ -95,13 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(action=_chat)
 
-    add_admin_commands(commands)
+    if admin:
+        from bot.admin import add_admin_commands
+
+        add_admin_commands(commands)
     return parser
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     # Telegram's library only where the bot runs: the admin's commands start without it.
-    from bot.application import until_signalled
+    from bot.application import run_until_signalled
     from bot.polling import build_application, serve_polling
     from bot.telegram import TelegramFront
 
@@ -157,7 +162,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         settings.telegram_bot_token.get_secret_value(),
         settings.telegram_api_base_url,
     )
-    asyncio.run(until_signalled(lambda stop: serve_polling(app, front, stop, jobs)))
+    run_until_signalled(lambda stop: serve_polling(app, front, stop, jobs))
     return 0
 
 

@@ -13,8 +13,10 @@ import time
 from collections import deque
 from datetime import timedelta
 
-from telegram import Bot, InputFile, ReplyParameters
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # pinned below 23
 
 from bot.effects import NOW
 from bot.pacing import Pacer
@@ -283,35 +285,31 @@ class OutboxSender:
         return True
 
     async def _call(self, bot: Bot, message: Pending) -> int | None:
-        """Make the Bot API call; the id of the message it sent, if it sent one."""
+        """Make the Bot API call; the id of the message it sent, if it sent one.
+
+        Plain JSON both ways (`_post`): Telegram's answer is not made into python-telegram-bot
+        objects, which cost more CPU than the call (docs/benchmarks.md); errors are raised by
+        the request object as they are for the library's own calls."""
         body, chat_id = message.payload, message.chat_id
         if message.kind == "answer":
-            await bot.answer_callback_query(
-                body["id"], text=body["text"] or None, show_alert=body["alert"]
-            )
+            text = body["text"] or None
+            await _post(bot, "answerCallbackQuery", callback_query_id=body["id"], text=text,
+                        show_alert=body["alert"])  # fmt: skip
             return None
         if message.kind == "markup":
-            await bot.edit_message_reply_markup(chat_id, body["message_id"], reply_markup=None)
+            await _post(bot, "editMessageReplyMarkup", chat_id=chat_id,
+                        message_id=body["message_id"])  # fmt: skip
             return None
-        if message.kind == "edit" and body.get("message_id"):  # a message known by its id
-            await bot.edit_message_text(
-                body["text"],
-                chat_id=chat_id,
-                message_id=body["message_id"],
-                reply_markup=body["reply_markup"],
-            )
-            return body["message_id"]
         if message.kind == "edit":
-            booking = self.store.booking(message.ref) if message.ref else None
-            if booking is None or booking.staff_message_id is None:
-                raise BadRequest("message to edit not found")
-            await bot.edit_message_text(
-                body["text"],
-                chat_id=booking.staff_chat_id or chat_id,
-                message_id=booking.staff_message_id,
-                reply_markup=body["reply_markup"],
-            )
-            return booking.staff_message_id
+            message_id = body.get("message_id")  # else the booking's staff notice
+            if not message_id:
+                booking = self.store.booking(message.ref) if message.ref else None
+                if booking is None or booking.staff_message_id is None:
+                    raise BadRequest("message to edit not found")
+                chat_id, message_id = booking.staff_chat_id or chat_id, booking.staff_message_id
+            await _post(bot, "editMessageText", chat_id=chat_id, message_id=message_id,
+                        text=body["text"], reply_markup=body["reply_markup"])  # fmt: skip
+            return message_id
         if message.kind == "doc":
             document = InputFile(base64.b64decode(body["content"]), filename=body["name"])
             sent = await bot.send_document(
@@ -320,16 +318,13 @@ class OutboxSender:
                 caption=body.get("caption"),
                 reply_markup=body.get("reply_markup"),
             )
-        else:
-            answered = body.get("reply_to") or self._notice_of(body.get("reply_to_booking"))
-            # if it was deleted meanwhile, sent on its own
-            reply = (
-                ReplyParameters(answered, allow_sending_without_reply=True) if answered else None
-            )
-            sent = await bot.send_message(
-                chat_id, body["text"], reply_markup=body["reply_markup"], reply_parameters=reply
-            )
-        return sent.message_id
+            return sent.message_id
+        answered = body.get("reply_to") or self._notice_of(body.get("reply_to_booking"))
+        # if it was deleted meanwhile, sent on its own
+        reply = {"message_id": answered, "allow_sending_without_reply": True} if answered else None
+        sent = await _post(bot, "sendMessage", chat_id=chat_id, text=body["text"],
+                           reply_markup=body["reply_markup"], reply_parameters=reply)  # fmt: skip
+        return sent["message_id"]
 
     def _notice_of(self, ref: str | None) -> int | None:
         """The id of booking `ref`'s notice in the group: sent before this reply, which waited
@@ -348,6 +343,12 @@ class OutboxSender:
             self.store.set_staff_message(
                 ref=message.ref, chat_id=message.chat_id, message_id=message_id
             )
+
+
+async def _post(bot: Bot, method: str, **params: object) -> dict | bool:
+    """One Bot API call through the bot's request object; Telegram's `result`, as JSON."""
+    data = RequestData([RequestParameter(k, v, None) for k, v in params.items() if v is not None])
+    return await bot.request.post(f"{bot.base_url}/{method}", data)
 
 
 def _may_be_erased(message: Pending) -> bool:

@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.application import application_builder, every, until_signalled
+from bot.application import application_builder, every, run_until_signalled
 from bot.config import Settings
 from bot.telegram import ALLOWED_UPDATES, TelegramFront
 from dialogs.i18n import Texts
@@ -274,10 +274,8 @@ def run_webhook(
         metrics,
     )
     try:
-        asyncio.run(
-            until_signalled(
-                lambda stop: serve_webhook(app, front, store, metrics, settings, stop, jobs)
-            )
+        run_until_signalled(
+            lambda stop: serve_webhook(app, front, store, metrics, settings, stop, jobs)
         )
     except StartError as error:
         print(f"intake-bot: {error}", file=sys.stderr)

@@ -367,3 +367,23 @@ def test_run_warns_when_nobody_could_confirm_a_booking(tmp_path):
     assert "0 admins" in result.stderr and "0 consultants -" in result.stderr
     assert "WARNING" in result.stderr and "nobody can confirm a booking" in result.stderr
     assert "no ADMIN_USER_IDS" in result.stderr
+
+
+def test_the_bot_does_not_load_the_admin_code_nor_alembic(tmp_path):
+    assert run(["db", "upgrade"], tmp_path).returncode == 0  # the schema at its newest
+    probe = (
+        "import sys; from bot.cli import main; main(['run']); "
+        "print(sorted(m for m in ('bot.admin', 'bot.figures', 'alembic', 'telegram') "
+        "if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "STAFF_CHAT_ID": "-100",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # it starts, and stops at getMe
+    }
+    started = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, text=True,
+                             capture_output=True, timeout=60)  # fmt: skip
+    assert "cannot reach Telegram" in started.stderr  # it got as far as starting the bot
+    assert started.stdout.strip().endswith("['telegram']"), started.stderr
