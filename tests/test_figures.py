@@ -101,8 +101,8 @@ def test_the_report_counts_a_month_per_organization_with_small_counts_hidden(
 
 def test_a_confirmed_booking_still_to_come_has_not_taken_place(records, tmp_path, db_url):
     soon = datetime.now(UTC) + timedelta(days=2)
-    for minute in range(5):
-        add(records, soon + timedelta(minutes=minute), "confirmed")
+    for minute in range(5):  # one consultant each: the bookings of one cannot overlap
+        add(records, soon + timedelta(minutes=minute), "confirmed", consultant_id=minute + 1)
     result = cli(
         ["report", "--month", f"{soon.astimezone(SOFIA):%Y-%m}", "--csv"], tmp_path, db_url
     )
