@@ -9,10 +9,7 @@ from storage import BookingView
 def taken(ctx: Context, booking: BookingView) -> list[tuple[int, Reply, int | None]]:
     """The booking's consultant's private message: (their Telegram id, it, the client it
     shows, so that erasure finds it); none while the booking has no consultant."""
-    consultant = next(
-        (c for c in ctx.store.consultants(active_only=False) if c.id == booking.consultant_id),
-        None,
-    )
+    consultant = ctx.store.consultant(booking.consultant_id)
     if consultant is None:
         return []
     staff = ctx.config.staff_lang

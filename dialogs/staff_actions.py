@@ -80,7 +80,7 @@ def confirmed_text(ctx: Context, booking, when: str) -> str:
     """The client is told their consultant's display name, never a Telegram name; a booking
     on the team calendar (or whose consultant left), the team."""
     lang = booking.client_lang
-    names = {c.id: c.name for c in ctx.store.consultants(active_only=False)}
-    if booking.consultant_id in names:
-        return ctx.t(lang, "client.confirmed", when=when, consultant=names[booking.consultant_id])
+    consultant = ctx.store.consultant(booking.consultant_id)
+    if consultant is not None:
+        return ctx.t(lang, "client.confirmed", when=when, consultant=consultant.name)
     return ctx.t(lang, "client.confirmed_team", when=when)

@@ -111,7 +111,9 @@ class ConsultantsMixin:
 
     def consultant(self, consultant_id: int) -> ConsultantView | None:
         """A consultant by id, removed ones too (their bookings still name them)."""
-        return next((c for c in self.consultants(False) if c.id == consultant_id), None)
+        with self._session() as session:
+            row = session.get(Consultant, consultant_id)
+            return _consultant(row) if row is not None else None
 
     def consultant_by_telegram(self, telegram_user_id: int) -> ConsultantView | None:
         return next((c for c in self.consultants() if c.telegram_user_id == telegram_user_id), None)

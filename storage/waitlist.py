@@ -94,7 +94,12 @@ class WaitlistMixin:
             return [self._waiting(session, row) for row in rows]
 
     def waiting_of(self, user_id: int) -> Waiting | None:
-        return next((w for w in self.waiting() if w.user_id == user_id), None)
+        """The client's own entry: theirs alone is read and opened, not the whole queue."""
+        with self._session() as session:
+            row = session.exec(
+                select(WaitlistEntry).where(WaitlistEntry.user_id == user_id)
+            ).first()
+            return self._waiting(session, row) if row is not None else None
 
     # The rounds of the job: call them in one unit of work that also queues the messages.
 
